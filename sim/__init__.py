@@ -1,0 +1,26 @@
+"""Grapevine: an agent-based simulation of word-of-mouth reputation (Mesa model, numpy engine).
+
+    from sim import Market, ServiceRecovery
+    market = Market(seed=1, n_people=10_000, policies=[ServiceRecovery(effort=0.8)]).run()
+    market.monthly()
+"""
+
+from .firm import Firm
+from .market import Market
+from .parameters import MarketParameters, make_parameters
+from .policies import (
+    IgnoreUntilRenewal,
+    Policy,
+    ProactiveCheckIns,
+    RetentionOffers,
+    ServiceRecovery,
+    SmallGifts,
+    Upsell,
+    WinBackOffers,
+)
+
+__all__ = [
+    "Market", "Firm", "MarketParameters", "make_parameters", "Policy",
+    "IgnoreUntilRenewal", "ServiceRecovery", "SmallGifts", "ProactiveCheckIns",
+    "RetentionOffers", "WinBackOffers", "Upsell",
+]

@@ -1,0 +1,204 @@
+"""The market: a Mesa model of customers on a social network, firms and word of mouth.
+
+    market = Market(seed=1, n_people=10_000, policies=["ServiceRecovery"]).run()
+    market.monthly()          # one row per month and firm
+    market.customer_table()   # one row per person, now
+
+One step is one month; `step` lists the month's phases in order (see `sim.phases`).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Sequence
+
+import mesa
+import numpy as np
+from mesa.discrete_space import Network
+from pydantic import ValidationError
+
+from . import network as networks
+from .agents import Customer
+from .bookkeeping import EVENTS, Ledger, Tally
+from .customers import CHANNELS, INITIAL, Customers
+from .firm import Firm
+from .metrics import monthly_metrics
+from .parameters import make_parameters, readable_error
+from .phases import MONTH
+from .randomness import Streams
+
+FIRM_SETTINGS = ("quality", "failure_rate", "advertising", "policies")
+
+
+class Market(mesa.Model):
+    """A market of `n_people` on a social network and one or more firms.
+
+    Give `firms=[Firm(...), ...]` for several firms, or the single firm's settings as flat
+    keywords (`quality`, `failure_rate`, `advertising`, `policies`) so that
+    `mesa.batch_run(Market, parameters={...})` can sweep them. Every other keyword is a
+    market parameter (`sim.parameters.MarketParameters`). `seed` (or `rng`) seeds the
+    model's generator, which seeds everything else.
+    """
+
+    def __init__(
+        self,
+        firms: Sequence[Firm | dict] | None = None,
+        *,
+        seed: int | None = None,
+        rng: Any = None,
+        **settings: Any,
+    ):
+        super().__init__(seed=seed, rng=rng)
+        firm_settings = {key: settings.pop(key) for key in FIRM_SETTINGS if key in settings}
+        self.parameters = make_parameters(**settings)
+        self.firms = _make_firms(firms, firm_settings)
+        p = self.parameters
+
+        self.streams = Streams(int(self.rng.integers(2**63)))
+        setup_rng = np.random.default_rng(int(self.streams.bits("setup", 0, np.zeros(1))[0] >> np.uint64(1)))
+        self.network = networks.build(p, setup_rng)
+        self.n_firms = len(self.firms)
+        self.firm_quality = np.array([f.quality for f in self.firms])
+        self.firm_failure_rate = np.array([f.failure_rate for f in self.firms])
+        self.firm_price = np.array([f.price or p.price for f in self.firms])
+        self.firm_advertising = np.array([f.advertising for f in self.firms])
+        self.firm_contract_months = np.array(
+            [p.contract_months if f.contract_months is None else f.contract_months for f in self.firms]
+        )
+        events = EVENTS + tuple(e for f in self.firms for pol in f.policies for e in getattr(pol, "events", ()))
+        self.tally = Tally(self.n_firms, dict.fromkeys(events))
+        self.ledger = Ledger(self.n_firms)
+        self.customers = self._initial_customers(setup_rng)
+        self.initial_customers = np.bincount(
+            self.customers.firm[self.customers.is_customer], minlength=self.n_firms
+        ).astype(float)
+        self.customers_at_start = self.initial_customers.copy()
+        self.heard_positive = np.zeros((self.network.n, self.n_firms))
+        if self.network.n <= p.agent_view_limit:
+            self._place_agents()
+
+        self.metrics = monthly_metrics(self)
+        names = [f.name for f in self.firms]
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                f"{metric}[{name}]": partial(_read_metric, metric, k)
+                for metric in self.metrics
+                for k, name in enumerate(names)
+            }
+        )
+        self.datacollector.collect(self)
+
+    # --- the month -------------------------------------------------------------
+    @property
+    def month(self) -> int:
+        return self.steps
+
+    def step(self) -> None:
+        """One month: experience, complaints, word of mouth, churn, acquisition, accounting."""
+        self.tally.reset()
+        self.customers_at_start = np.bincount(
+            self.customers.firm[self.customers.is_customer], minlength=self.n_firms
+        ).astype(float)
+        for phase in MONTH:
+            phase.run(self)
+        self.metrics = monthly_metrics(self)
+        self.datacollector.collect(self)
+        if self.month >= self.parameters.months:
+            self.running = False
+
+    def run(self, months: int | None = None) -> Market:
+        """Run to the horizon (or for `months` more months); returns the market."""
+        stop = self.month + months if months is not None else self.parameters.months
+        while self.month < stop:
+            self.step()
+        return self
+
+    # --- services to the phases and policies ----------------------------------
+    def for_each_policy(self, hook: str, people: np.ndarray) -> None:
+        """Call `hook` of every policy of every firm with that firm's share of `people`."""
+        firm_of = self.customers.firm[people]
+        for k, firm in enumerate(self.firms):
+            if firm.policies:
+                mine = people[firm_of == k]
+                for policy in firm.policies:
+                    getattr(policy, hook)(self, k, mine)
+
+    def welcome(self, people: np.ndarray, firm, channel: int) -> None:
+        """People join `firm` (an index, or one per person) through `channel`."""
+        if people.size == 0:
+            return
+        firm = np.broadcast_to(np.asarray(firm, np.int64), people.shape)
+        self.customers.join(people, firm, channel, self.month, self)
+        self.tally.add_by_firm(f"acquired_{CHANNELS[channel]}", firm)
+
+    # --- views for researchers ---------------------------------------------------
+    def monthly(self):
+        """The monthly series as a DataFrame: one row per (month, firm), one column per metric."""
+        import pandas as pd
+
+        wide = self.datacollector.get_model_vars_dataframe()
+        frames = []
+        for firm in self.firms:
+            suffix = f"[{firm.name}]"
+            part = wide[[col for col in wide.columns if col.endswith(suffix)]]
+            part = part.rename(columns=lambda col: col[: -len(suffix)])
+            frames.append(part.assign(firm=firm.name, month=np.arange(len(part))))
+        tidy = pd.concat(frames, ignore_index=True).sort_values(["month", "firm"], kind="stable")
+        return tidy[["month", "firm", *self.metrics]].reset_index(drop=True)
+
+    def customer_table(self):
+        """Every person's state now, as a DataFrame."""
+        return self.customers.to_frame(self)
+
+    # --- set-up ------------------------------------------------------------------
+    def _initial_customers(self, rng: np.random.Generator) -> Customers:
+        p, n = self.parameters, self.network.n
+        c = Customers(n, self.n_firms)
+        c.temperament = np.clip(rng.normal(p.temperament_mean, p.temperament_spread, n), 0.0, 1.0)
+        c.satisfaction = c.temperament.copy()
+        shares = np.array([f.initial_share if f.initial_share is not None else np.nan for f in self.firms])
+        shares = np.where(np.isnan(shares), 1.0, shares)
+        shares = shares / shares.sum() if shares.sum() > 0 else np.full(self.n_firms, 1.0 / self.n_firms)
+        is_customer = rng.random(n) < p.initial_customer_share
+        people = np.flatnonzero(is_customer)
+        firm = np.minimum(np.searchsorted(np.cumsum(shares), rng.random(people.size), side="right"), self.n_firms - 1)
+        c.join(people, firm, INITIAL, 0, self)
+        months = self.firm_contract_months[firm]
+        # contracts run out evenly over the coming contract length; tenure is already a year or more
+        c.contract_end[people] = np.where(months > 0, 1 + (rng.random(people.size) * np.maximum(months, 1)).astype(int), -1)
+        c.tenure[people] = rng.integers(0, 36, people.size)
+        mean = p.initial_loyalty_mean
+        c.loyalty[people] = rng.beta(2.0 * mean / (1 - mean + 1e-9) + 1e-9, 2.0, people.size) if 0 < mean < 1 else mean
+        c.initial_firm[people] = firm
+        return c
+
+    def _place_agents(self) -> None:
+        self.grid = Network(self.network.to_networkx(), random=self.random)
+        for person in range(self.network.n):
+            Customer(self, person, self.grid[person])
+
+
+def _read_metric(metric: str, firm: int, market: Market) -> float:
+    return float(market.metrics[metric][firm])
+
+
+def _make_firms(firms, flat: dict[str, Any]) -> list[Firm]:
+    if firms is not None and flat:
+        raise ValueError(f"give the firms either as firms=[...] or as flat settings ({', '.join(flat)}), not both")
+    specs = [flat] if firms is None else list(firms)
+    if not specs:
+        raise ValueError("firms = [] is not allowed: a market needs at least one firm")
+    made = [_make_firm(spec, f"firms[{i}]." if firms is not None else "") for i, spec in enumerate(specs)]
+    names = [f.name for f in made]
+    if len(set(names)) != len(names):
+        raise ValueError(f"firm names = {names} are not allowed: each firm needs its own name")
+    return made
+
+
+def _make_firm(spec: Firm | dict, prefix: str) -> Firm:
+    if isinstance(spec, Firm):
+        return spec
+    try:
+        return Firm(**spec)
+    except ValidationError as error:
+        raise ValueError(readable_error(error, prefix=prefix)) from None

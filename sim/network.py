@@ -1,0 +1,196 @@
+"""The social network as CSR arrays, and its generators.
+
+People are nodes 0..n-1. Person i's contacts are `indices[indptr[i]:indptr[i+1]]`, and
+`strong[...]` says for each of those ties whether it is strong (Goldenberg, Libai & Muller
+2001: close friends and family) or weak (acquaintances). Generators build edge arrays with
+numpy only, so a million people never becomes a networkx object; networkx is used only to
+hand small markets to Mesa's visualisation and to read user files.
+
+Tie strength follows structure where the structure has it: in a small world the lattice
+ties are strong and the rewired long-range ties weak; in communities ties inside one's
+group are strong and ties between groups weak. Scale-free and loaded networks draw tie
+strength at random with `strong_tie_share` unless the file gives a third column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SocialNetwork:
+    n: int
+    indptr: np.ndarray  # int64, length n + 1
+    indices: np.ndarray  # int32, contacts, row after row
+    strong: np.ndarray  # bool, one per entry of `indices`
+    complete: bool = False  # complete mixing: everyone meets everyone, no edges stored
+    nominal_degree: int = 0  # complete mixing: how many people one is in touch with at a time
+
+    @property
+    def degree(self) -> np.ndarray:
+        if self.complete:
+            return np.full(self.n, self.n - 1, dtype=np.int64)
+        return np.diff(self.indptr)
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The person each entry of `indices` belongs to (the 'from' side of every tie)."""
+        return np.repeat(np.arange(self.n, dtype=np.int32), np.diff(self.indptr))
+
+    def contacts(self, person: int) -> np.ndarray:
+        if self.complete:
+            return np.delete(np.arange(self.n), person)
+        return self.indices[self.indptr[person] : self.indptr[person + 1]]
+
+    def count_among_contacts(self, flag: np.ndarray) -> np.ndarray:
+        """For every person, how many of their contacts have `flag` set (one pass over all ties)."""
+        if self.complete:  # expected count among `nominal_degree` people met at random
+            others = flag.sum() - flag.astype(np.float64)
+            return others * (self.nominal_degree / max(self.n - 1, 1))
+        per_entry = flag[self.indices].astype(np.float64)
+        cumulative = np.concatenate(([0.0], np.cumsum(per_entry)))
+        return cumulative[self.indptr[1:]] - cumulative[self.indptr[:-1]]
+
+    def to_networkx(self):
+        import networkx as nx
+
+        if self.complete:
+            return nx.complete_graph(self.n)
+        graph = nx.Graph()
+        graph.add_nodes_from(range(self.n))
+        rows = self.rows
+        upper = rows < self.indices
+        graph.add_edges_from(
+            (int(a), int(b), {"strong": bool(s)})
+            for a, b, s in zip(rows[upper], self.indices[upper], self.strong[upper])
+        )
+        return graph
+
+
+def from_edges(n: int, a: np.ndarray, b: np.ndarray, strong: np.ndarray) -> SocialNetwork:
+    """CSR from undirected edges: drops self-ties and duplicates (a duplicate keeps its first strength)."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    strong = np.asarray(strong, dtype=bool)
+    keep = a != b
+    a, b, strong = a[keep], b[keep], strong[keep]
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    _, first = np.unique(low * n + high, return_index=True)
+    low, high, strong = low[first], high[first], strong[first]
+    rows = np.concatenate((low, high))
+    cols = np.concatenate((high, low))
+    ties = np.concatenate((strong, strong))
+    order = np.argsort(rows * n + cols)  # row-major, contacts sorted: deterministic layout
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return SocialNetwork(n, indptr, cols[order].astype(np.int32), ties[order])
+
+
+def small_world(n: int, mean_degree: int, rewiring: float, rng: np.random.Generator) -> SocialNetwork:
+    """Watts-Strogatz: a ring where each person knows the k/2 nearest on each side; a share of
+    ties is rewired to a random person. Lattice ties are strong, rewired ones weak."""
+    half = max(1, min(mean_degree // 2, (n - 1) // 2))
+    source = np.tile(np.arange(n, dtype=np.int64), half)
+    target = (source + np.repeat(np.arange(1, half + 1, dtype=np.int64), n)) % n
+    rewired = rng.random(source.size) < rewiring
+    target[rewired] = rng.integers(0, n, int(rewired.sum()))
+    return from_edges(n, source, target, ~rewired)
+
+
+def scale_free(n: int, mean_degree: int, strong_share: float, rng: np.random.Generator) -> SocialNetwork:
+    """Barabasi-Albert preferential attachment, vectorised.
+
+    Batagelj & Brandes (2005) write the edge list as a sequence M where new node v's i-th tie
+    copies a uniformly chosen earlier entry of M; copying an entry is choosing a node with
+    probability proportional to its degree. An entry is either a known source node or the
+    (not yet known) target of an earlier tie, so all targets are resolved together by
+    pointer jumping: each round every unresolved tie either finds a resolved one or jumps
+    twice as far back. A few dozen array rounds replace a loop over millions of ties.
+    """
+    m = max(1, min(mean_degree // 2, n - 1))
+    n_ties = n * m
+    tie = np.arange(n_ties, dtype=np.int64)
+    source = tie // m
+    pick = (rng.random(n_ties) * (2 * tie + 1)).astype(np.int64)  # an entry of M before this one
+    target = np.where(pick % 2 == 0, source[pick // 2], -1)  # even entries are sources: known
+    pointer = np.where(pick % 2 == 0, -1, pick // 2)  # odd entries: the target of an earlier tie
+    unresolved = np.flatnonzero(target < 0)
+    while unresolved.size:
+        ahead = pointer[unresolved]
+        known = target[ahead] >= 0
+        target[unresolved[known]] = target[ahead[known]]
+        waiting = unresolved[~known]
+        pointer[waiting] = pointer[ahead[~known]]
+        unresolved = waiting
+    strong = rng.random(n_ties) < strong_share
+    return from_edges(n, source, target, strong)
+
+
+def communities(
+    n: int, mean_degree: int, group_size: int, between_share: float, rng: np.random.Generator
+) -> SocialNetwork:
+    """Stochastic block model with equal groups (planted partition, Poisson form): each person
+    starts ties to random members of their own group (strong) and to random people anywhere
+    (weak), so that the mean degree is about `mean_degree` and `between_share` of ties cross."""
+    person = np.arange(n, dtype=np.int64)
+    group_start = (person // group_size) * group_size
+    group_len = np.minimum(group_size, n - group_start)
+    inside = rng.poisson(mean_degree * (1 - between_share) / 2, n)
+    across = rng.poisson(mean_degree * between_share / 2, n)
+    a_in = np.repeat(person, inside)
+    b_in = np.repeat(group_start, inside) + (rng.random(a_in.size) * np.repeat(group_len, inside)).astype(np.int64)
+    a_out = np.repeat(person, across)
+    b_out = rng.integers(0, n, a_out.size)
+    strong = np.concatenate((np.ones(a_in.size, bool), np.zeros(a_out.size, bool)))
+    return from_edges(n, np.concatenate((a_in, a_out)), np.concatenate((b_in, b_out)), strong)
+
+
+def complete(n: int, nominal_degree: int) -> SocialNetwork:
+    """Complete mixing (the Bass model's assumption): no ties stored, everyone can meet everyone;
+    counts of contacts in a state are expected counts among `nominal_degree` random people."""
+    empty = np.zeros(0, dtype=np.int32)
+    return SocialNetwork(n, np.zeros(n + 1, dtype=np.int64), empty, np.zeros(0, bool), True, nominal_degree)
+
+
+def load_edge_list(path: str | Path, strong_share: float, rng: np.random.Generator) -> SocialNetwork:
+    """Read 'a b' or 'a b strong' lines (whitespace or commas; '#' comments). Ids may be any
+    integers; they are renumbered 0..n-1 in sorted order. The file defines the people."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"edge_list_path = {str(path)!r}: no such file")
+    text = path.read_text().replace(",", " ")
+    rows = [line.split("#")[0].split() for line in text.splitlines()]
+    rows = [row for row in rows if row]
+    if not rows or any(len(row) not in (2, 3) for row in rows):
+        raise ValueError(f"edge_list_path = {str(path)!r}: every line must be 'a b' or 'a b strong'")
+    try:
+        ends = np.array([[int(row[0]), int(row[1])] for row in rows], dtype=np.int64)
+    except ValueError:
+        raise ValueError(f"edge_list_path = {str(path)!r}: person ids must be integers") from None
+    ids, relabelled = np.unique(ends, return_inverse=True)
+    relabelled = relabelled.reshape(-1, 2)
+    if all(len(row) == 3 for row in rows):
+        strong = np.array([row[2].lower() in ("1", "true", "strong", "yes") for row in rows])
+    else:
+        strong = rng.random(len(rows)) < strong_share
+    return from_edges(ids.size, relabelled[:, 0], relabelled[:, 1], strong)
+
+
+def build(parameters, rng: np.random.Generator) -> SocialNetwork:
+    """The network a market's parameters ask for."""
+    p = parameters
+    if p.network == "small_world":
+        return small_world(p.n_people, p.mean_degree, p.rewiring, rng)
+    if p.network == "scale_free":
+        return scale_free(p.n_people, p.mean_degree, p.strong_tie_share, rng)
+    if p.network == "communities":
+        return communities(p.n_people, p.mean_degree, p.community_size, p.between_community_share, rng)
+    if p.network == "complete":
+        return complete(p.n_people, p.mean_degree)
+    if p.network == "edge_list":
+        return load_edge_list(p.edge_list_path, p.strong_tie_share, rng)
+    raise ValueError(f"network = {p.network!r} is not allowed: choose one of small_world, scale_free, "
+                     "communities, complete, edge_list")

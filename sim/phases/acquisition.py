@@ -1,0 +1,47 @@
+"""Phase 5: prospects join firms; firms try to win back former customers.
+
+A prospect joins firm f this month with the Bass hazard (Bass 1969), on the network as in
+Rand & Rust (2011):
+
+    h_f = (advertising_f + imitation * referral signal_f) * exp(attitude_on_joining * min(attitude_f, 0))
+
+The referral signal is this month's referrals heard, in units of "share of one's contacts
+recommending f", so under complete mixing with everyone advocating, h = p + q F(t) exactly
+as in the Bass model. Bad news heard (a negative attitude) holds people back; the strongly
+negative are Goldenberg et al.'s (2007) rejecters. The channel of every acquisition
+(advertising or referral) is drawn in proportion to the two terms. People who left this
+month wait until next month.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..customers import ADVERTISING, NO_FIRM, REFERRAL
+
+
+def run(market) -> None:
+    c, p, month = market.customers, market.parameters, market.month
+    prospects = np.flatnonzero(~c.is_customer & (c.left_month != month))
+    advertising = market.firm_advertising[None, :]
+    imitation = p.imitation * market.heard_positive[prospects]
+    held_back = np.exp(p.attitude_on_joining * np.minimum(c.attitude[prospects], 0.0))
+    hazard = np.clip((advertising + imitation) * held_back, 0.0, 1.0)
+
+    join_any = 1.0 - np.prod(1.0 - hazard, axis=1)
+    joining = market.streams.chance("joins", month, prospects, join_any)
+    people, hazard, imitation = prospects[joining], hazard[joining], imitation[joining]
+    cumulative = np.cumsum(hazard, axis=1)
+    u = market.streams.uniform("joins_which", month, people) * cumulative[:, -1]
+    firm = np.minimum((u[:, None] >= cumulative).sum(axis=1), market.n_firms - 1)
+    pick = np.arange(people.size)
+    referral_share = imitation[pick, firm] / (imitation[pick, firm] + market.firm_advertising[firm] + 1e-12)
+    by_referral = market.streams.chance("join_channel", month, people, referral_share)
+    market.welcome(people[by_referral], firm[by_referral], REFERRAL)
+    market.welcome(people[~by_referral], firm[~by_referral], ADVERTISING)
+
+    former = np.flatnonzero((c.firm == NO_FIRM) & (c.last_firm != NO_FIRM))
+    for k in range(market.n_firms):
+        mine = former[c.last_firm[former] == k]
+        for policy in market.firms[k].policies:
+            policy.reach_former_customers(market, k, mine[c.firm[mine] == NO_FIRM])

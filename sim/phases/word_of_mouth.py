@@ -1,0 +1,94 @@
+"""Phase 3: word of mouth, counted by firm and kind; what people hear moves their attitudes.
+
+- Negative: a customer who became dissatisfied this month (and was not put right) tells k
+  contacts, k uniform on `negative_reach_min..max` (the 10-15 of TARP folklore), capped by
+  their number of contacts.
+- Positive (referrals): delighted or loyal customers recommend their firm, with
+  `referral_probability` a month, to `referral_reach` contacts. Neutral and merely
+  satisfied customers tell nobody.
+- Defence: negative talk about a firm reaching someone who has a loyal customer of that
+  firm among their contacts loses `defence_damping` of its effect (Colliander & Wien 2013).
+- A message over a strong tie weighs `strong_tie_weight`, over a weak tie `weak_tie_weight`
+  (Goldenberg, Libai & Muller 2001).
+
+Attitudes fade by `attitude_memory` a month and move with the weighted messages heard.
+`market.heard_positive` keeps this month's referrals (in units of "advocates among one's
+contacts", the Bass imitation signal) for the acquisition phase.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sample_contacts(market, talkers: np.ndarray, counts: np.ndarray, decision: str):
+    """Each talker picks `counts[i]` distinct contacts at random (capped by their contacts).
+
+    Returns (talker position, listener, strong tie) per message. Vectorised: every tie of
+    every talker gets a keyed random number, and each talker keeps its smallest `counts`.
+    """
+    net, month = market.network, market.month
+    if net.complete:  # complete mixing: listeners are random people other than the talker
+        counts = np.minimum(counts, net.n - 1)
+        sender = np.repeat(np.arange(talkers.size), counts)
+        slot = np.arange(sender.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        key = talkers[sender].astype(np.int64) * 65_536 + slot
+        listener = (market.streams.uniform(decision, month, key) * (net.n - 1)).astype(np.int64)
+        listener += listener >= talkers[sender]
+        return sender, listener, np.ones(sender.size, bool)
+    start = net.indptr[talkers]
+    degree = net.indptr[talkers + 1] - start
+    counts = np.minimum(counts, degree)
+    sender = np.repeat(np.arange(talkers.size), degree)
+    first = np.cumsum(degree) - degree
+    tie = np.repeat(start - first, degree) + np.arange(sender.size)  # position in the CSR arrays
+    order = np.argsort(sender + market.streams.uniform(decision, month, tie), kind="stable")
+    rank = np.empty(sender.size, np.int64)
+    rank[order] = np.arange(sender.size) - first[sender[order]]
+    chosen = rank < counts[sender]
+    return sender[chosen], net.indices[tie[chosen]].astype(np.int64), net.strong[tie[chosen]]
+
+
+def _heard(market, listener, firm, weight) -> np.ndarray:
+    """(people x firms) sum of message weights heard."""
+    n, k = market.customers.n, market.n_firms
+    return np.bincount(listener * k + firm, weights=weight, minlength=n * k).reshape(n, k)
+
+
+def run(market) -> None:
+    c, p, month = market.customers, market.parameters, market.month
+    tie_weight = np.array([p.weak_tie_weight, p.strong_tie_weight])
+
+    # negative talk
+    talkers = np.flatnonzero(c.talks_negative & c.is_customer)
+    reach = market.streams.integers("negative_reach", month, talkers, p.negative_reach_min, p.negative_reach_max)
+    sender, listener, strong = sample_contacts(market, talkers, reach, "negative_listeners")
+    about = c.firm[talkers][sender].astype(np.int64)
+    defended = np.zeros(about.size)
+    for firm in np.unique(about):  # loop over firms, not people
+        loyal = (c.firm == firm) & (c.loyalty >= p.loyal_above)
+        defenders = market.network.count_among_contacts(loyal)
+        these = about == firm
+        defended[these] = np.minimum(1.0, defenders[listener[these]])
+    negative_weight = tie_weight[strong.astype(int)] * (1.0 - p.defence_damping * defended)
+    market.tally.add_by_firm("messages_negative", about)
+    market.tally.add_by_firm("messages_defended", about, weights=defended)
+
+    # positive talk: referrals by delighted or loyal customers
+    members = np.flatnonzero(c.is_customer)
+    advocates = members[
+        (c.satisfaction[members] >= p.delighted_above) | (c.loyalty[members] >= p.loyal_above)
+    ]
+    advocates = advocates[market.streams.chance("refers", month, advocates, p.referral_probability)]
+    reach = np.full(advocates.size, p.referral_reach)
+    sender, pos_listener, pos_strong = sample_contacts(market, advocates, reach, "referral_listeners")
+    pos_about = c.firm[advocates][sender].astype(np.int64)
+    positive_weight = tie_weight[pos_strong.astype(int)]
+    market.tally.add_by_firm("messages_positive", pos_about)
+
+    heard_negative = _heard(market, listener, about, negative_weight)
+    heard_positive = _heard(market, pos_listener, pos_about, positive_weight)
+    c.attitude *= p.attitude_memory
+    c.attitude += p.positive_message_weight * heard_positive - p.negative_message_weight * heard_negative
+    np.clip(c.attitude, -1.0, 1.0, out=c.attitude)
+    market.heard_positive = heard_positive / (p.referral_probability * p.referral_reach or 1.0)

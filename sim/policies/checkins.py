@@ -1,0 +1,39 @@
+"""Proactive check-ins: find silent dissatisfaction before it talks or leaves."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from .base import Policy
+
+
+class ProactiveCheckIns(Policy):
+    """Contact each customer every `every_months` of tenure (anniversary: 12, six-monthly: 6).
+
+    A contact finds the silently dissatisfied (who mostly never complain) and mends part of
+    their dissatisfaction before they talk. But contact also reminds people that they could
+    leave: Ascarza, Iyengar & Schleicher (2016) saw proactive outreach raise 3-month churn
+    from 6.4% to 10.0%, so contacted customers' wish to leave rises for a few months.
+    """
+
+    every_months: int = Field(6, ge=1, le=120, description="months of tenure between contacts")
+    contact_cost: float = Field(2.0, ge=0, description="currency per contact; modelling choice")
+    mend_share: float = Field(0.5, ge=0, le=1, description="share of the gap to their normal mood mended")
+    annoyance: float = Field(
+        0.5, ge=0, description="hazard ratio - 1 after contact; Ascarza et al. 2016: 6.4% to 10.0% (x1.56)"
+    )
+    annoy_months: int = Field(3, ge=0, le=24, description="Ascarza et al. 2016 measured 3 months")
+
+    def after_experience(self, market, firm, members):
+        c, p, month = market.customers, market.parameters, market.month
+        contacted = members[(c.tenure[members] > 0) & (c.tenure[members] % self.every_months == 0)]
+        market.ledger.charge(firm, "contacts", contacted.size * self.contact_cost)
+        unhappy = contacted[c.satisfaction[contacted] < p.dissatisfied_below]
+        c.satisfaction[unhappy] += self.mend_share * np.maximum(0.0, c.temperament[unhappy] - c.satisfaction[unhappy])
+        c.talks_negative[unhappy] = False
+        c.grievance[unhappy] *= 1.0 - self.mend_share
+        c.annoyed_until[contacted] = month + self.annoy_months
+        c.annoyance[contacted] = self.annoyance
+        market.tally.add("check_ins", firm, contacted.size)
+        market.tally.add("silent_dissatisfaction_found", firm, unhappy.size)
