@@ -69,11 +69,13 @@ class Market(mesa.Model):
         self.tally = Tally(self.n_firms, dict.fromkeys(events))
         self.ledger = Ledger(self.n_firms)
         self.customers = self._initial_customers(setup_rng)
-        self.initial_customers = np.bincount(
-            self.customers.firm[self.customers.is_customer], minlength=self.n_firms
-        ).astype(float)
-        self.customers_at_start = self.initial_customers.copy()
         self.heard_positive = np.zeros((self.network.n, self.n_firms))
+        self.clock = 0  # months since set-up, warm-up included; `steps` counts from month 0
+        self.policies_on = False
+        for _ in range(p.warm_up_months):  # the status quo, without policies, until the state settles
+            self._advance()
+        self.policies_on = True
+        self._open_books()
         if self.network.n <= p.agent_view_limit:
             self._place_agents()
 
@@ -91,36 +93,54 @@ class Market(mesa.Model):
     # --- the month -------------------------------------------------------------
     @property
     def month(self) -> int:
-        return self.steps
+        """The clock the rules use (contract ends, random streams): warm-up months included."""
+        return self.clock
 
     def step(self) -> None:
         """One month: experience, complaints, word of mouth, churn, acquisition, accounting."""
-        self.tally.reset()
-        self.customers_at_start = np.bincount(
-            self.customers.firm[self.customers.is_customer], minlength=self.n_firms
-        ).astype(float)
-        for phase in MONTH:
-            phase.run(self)
+        self._advance()
         self.metrics = monthly_metrics(self)
         self.datacollector.collect(self)
-        if self.month >= self.parameters.months:
+        if self.steps >= self.parameters.months:
             self.running = False
 
     def run(self, months: int | None = None) -> Market:
         """Run to the horizon (or for `months` more months); returns the market."""
-        stop = self.month + months if months is not None else self.parameters.months
-        while self.month < stop:
+        stop = self.steps + months if months is not None else self.parameters.months
+        while self.steps < stop:
             self.step()
         return self
 
+    def _advance(self) -> None:
+        self.clock += 1
+        self.tally.reset()
+        self.customers_at_start = self._customers_per_firm()
+        for phase in MONTH:
+            phase.run(self)
+
+    def _customers_per_firm(self) -> np.ndarray:
+        return np.bincount(self.customers.firm[self.customers.is_customer], minlength=self.n_firms).astype(float)
+
+    def _open_books(self) -> None:
+        """Month 0: the retention cohort, the ledger and the counts start here."""
+        self.tally.reset()
+        self.ledger = Ledger(self.n_firms)
+        self.customers.initial_firm[:] = self.customers.firm
+        self.initial_customers = self._customers_per_firm()
+        self.customers_at_start = self.initial_customers.copy()
+
     # --- services to the phases and policies ----------------------------------
+    def policies(self, firm: int) -> tuple:
+        """The policies firm `firm` runs now (none during the warm-up)."""
+        return self.firms[firm].policies if self.policies_on else ()
+
     def for_each_policy(self, hook: str, people: np.ndarray) -> None:
         """Call `hook` of every policy of every firm with that firm's share of `people`."""
         firm_of = self.customers.firm[people]
-        for k, firm in enumerate(self.firms):
-            if firm.policies:
+        for k in range(self.n_firms):
+            if self.policies(k):
                 mine = people[firm_of == k]
-                for policy in firm.policies:
+                for policy in self.policies(k):
                     getattr(policy, hook)(self, k, mine)
 
     def welcome(self, people: np.ndarray, firm, channel: int) -> None:
@@ -169,7 +189,6 @@ class Market(mesa.Model):
         c.tenure[people] = rng.integers(0, 36, people.size)
         mean = p.initial_loyalty_mean
         c.loyalty[people] = rng.beta(2.0 * mean / (1 - mean + 1e-9) + 1e-9, 2.0, people.size) if 0 < mean < 1 else mean
-        c.initial_firm[people] = firm
         return c
 
     def _place_agents(self) -> None:

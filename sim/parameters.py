@@ -30,7 +30,10 @@ class MarketParameters(BaseModel):
     n_people: int = P(10_000, "people", "modelling choice: enough for stable shares", ge=2, le=50_000_000)
     months: int = P(60, "months", "modelling choice: a 5-year plan horizon", ge=1, le=1200)
     initial_customer_share: float = P(
-        0.5, "share of people", "modelling choice: a half-penetrated market", ge=0, le=1
+        0.3, "share of people", "modelling choice: near the default market's equilibrium (~20-25%)", ge=0, le=1
+    )
+    warm_up_months: int = P(
+        36, "months", "modelling choice: attitudes, grievances and loyalty settle before month 0", ge=0, le=600
     )
 
     # --- Social network ------------------------------------------------------
@@ -110,7 +113,7 @@ class MarketParameters(BaseModel):
         0.95, "kept per month", "modelling choice: an unresolved problem is remembered for years", ge=0, lt=1
     )
     complaint_venting: float = P(
-        0.8, "share of grievance kept by an unanswered complainer",
+        0.7, "share of grievance kept by an unanswered complainer",
         "TARP: complained-unsatisfied 46% vs silent 37% repurchase", ge=0, le=1
     )
 
@@ -121,7 +124,7 @@ class MarketParameters(BaseModel):
         1.0, "probability", "folklore default; 0.31 in Wharton/Verde 2006", ge=0, le=1
     )
     referral_probability: float = P(
-        0.03, "per advocate per month", "Kumar et al. 2007: about 30% of customers refer in a year", ge=0, le=1
+        0.1, "per advocate per month", "Kumar et al. 2007: 30-33% of customers actually refer", ge=0, le=1
     )
     referral_reach: int = P(3, "peers", "modelling choice: a few close contacts", ge=1, le=10_000)
     positive_message_weight: float = P(
@@ -151,14 +154,15 @@ class MarketParameters(BaseModel):
         12, "months (0 = no contract)", "EU Code Art. 105: 24 max, 12-month option", ge=0, le=120
     )
     base_churn: float = P(
-        0.012, "per month", "US postpaid wireless 1.1-1.7%/month (Statista)", ge=0, le=1
+        0.007, "per month, typical customer with no problem",
+        "calibrated: ~88% renew after a problem-free contract (TARP); market churn then ~2%/month", ge=0, le=1
     )
     churn_satisfaction: float = P(
         4.0, "log-hazard per unit of satisfaction", "modelling choice: unhappy customers leave more", ge=0
     )
     churn_grievance: float = P(
-        2.0, "log-hazard per unresolved problem",
-        "TARP: silent problem 37% vs no problem ~88% repurchase, hazard x~8 = e^2", ge=0
+        4.0, "log-hazard per unit of grievance",
+        "calibrated: 37-40% renew after a silent problem (TARP: 37%)", ge=0
     )
     churn_loyalty: float = P(2.0, "log-hazard per unit", "calibrated: loyal customers renew", ge=0)
     churn_attitude: float = P(1.0, "log-hazard per unit", "modelling choice", ge=0)

@@ -22,7 +22,7 @@ def run(market) -> None:
     ledger.charge_by_firm("service", firm, p.unit_cost_share * price)
     discounted = c.discount_until[members] >= month
     ledger.charge_by_firm("offers", firm[discounted], (c.discount[members] * price)[discounted])
-    ledger.close_month(month, monthly_discount_rate(p.discount_rate))
+    ledger.close_month(market.steps, monthly_discount_rate(p.discount_rate))
 
 
 def monthly_discount_rate(yearly: float) -> float:

@@ -75,7 +75,7 @@ def run(market) -> None:
     # the firm's last word: offers to those about to leave
     for k in range(market.n_firms):
         mine = np.flatnonzero(leaving & (firm == k))
-        for policy in market.firms[k].policies:
+        for policy in market.policies(k):
             kept = policy.before_leaving(market, k, members[mine], reason[mine] == RENEWAL)
             leaving[mine[kept]] = False
             mine = mine[~kept]

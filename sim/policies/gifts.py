@@ -16,7 +16,7 @@ class SmallGifts(Policy):
     value_share: float = Field(0.005, ge=0, le=1, description="share of monthly price; the mission's 0.5%")
     every_months: int = Field(3, ge=1, le=120, description="months between gifts")
     surprise_per_price_share: float = Field(
-        10.0, ge=0, description="experience (quality units) per unit of price share; calibrated: 0.5% gives +0.05"
+        4.0, ge=0, description="experience (quality units) per unit of price share; modelling choice: 0.5% gives +0.02"
     )
 
     def shape_experience(self, market, firm, members):
