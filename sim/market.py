@@ -177,14 +177,15 @@ class Market(mesa.Model):
         c.temperament = np.clip(rng.normal(p.temperament_mean, p.temperament_spread, n), 0.0, 1.0)
         c.satisfaction = c.temperament.copy()
         shares = np.array([f.initial_share if f.initial_share is not None else np.nan for f in self.firms])
-        shares = np.where(np.isnan(shares), 1.0, shares)
+        unset = np.isnan(shares)  # firms without a share split what the others leave
+        shares[unset] = max(0.0, 1.0 - shares[~unset].sum()) / max(unset.sum(), 1)
         shares = shares / shares.sum() if shares.sum() > 0 else np.full(self.n_firms, 1.0 / self.n_firms)
         is_customer = rng.random(n) < p.initial_customer_share
         people = np.flatnonzero(is_customer)
         firm = np.minimum(np.searchsorted(np.cumsum(shares), rng.random(people.size), side="right"), self.n_firms - 1)
         c.join(people, firm, INITIAL, 0, self)
         months = self.firm_contract_months[firm]
-        # contracts run out evenly over the coming contract length; tenure is already a year or more
+        # contracts run out evenly over the coming contract length; tenure up to three years
         c.contract_end[people] = np.where(months > 0, 1 + (rng.random(people.size) * np.maximum(months, 1)).astype(int), -1)
         c.tenure[people] = rng.integers(0, 36, people.size)
         mean = p.initial_loyalty_mean

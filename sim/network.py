@@ -132,17 +132,26 @@ def scale_free(n: int, mean_degree: int, strong_share: float, rng: np.random.Gen
 def communities(
     n: int, mean_degree: int, group_size: int, between_share: float, rng: np.random.Generator
 ) -> SocialNetwork:
-    """Stochastic block model with equal groups (planted partition, Poisson form): each person
-    starts ties to random members of their own group (strong) and to random people anywhere
-    (weak), so that the mean degree is about `mean_degree` and `between_share` of ties cross."""
-    person = np.arange(n, dtype=np.int64)
-    group_start = (person // group_size) * group_size
-    group_len = np.minimum(group_size, n - group_start)
-    inside = rng.poisson(mean_degree * (1 - between_share) / 2, n)
-    across = rng.poisson(mean_degree * between_share / 2, n)
-    a_in = np.repeat(person, inside)
-    b_in = np.repeat(group_start, inside) + (rng.random(a_in.size) * np.repeat(group_len, inside)).astype(np.int64)
-    a_out = np.repeat(person, across)
+    """Stochastic block model with equal groups (planted partition): ties inside one's group
+    are strong, ties between groups weak; about `between_share` of a person's `mean_degree`
+    ties cross groups. Small groups (up to 64) draw every pair inside a group once, as the
+    model states; larger groups draw partners at random (repeats are then rare). The
+    inside degree cannot exceed group_size - 1: a full clique."""
+    inside_degree = mean_degree * (1 - between_share)
+    if group_size <= 64:
+        first, second = np.triu_indices(group_size, 1)
+        starts = np.arange(0, n, group_size, dtype=np.int64)[:, None]
+        a_in, b_in = (starts + first).ravel(), (starts + second).ravel()
+        exists = (b_in < n) & (rng.random(a_in.size) < min(1.0, inside_degree / max(group_size - 1, 1)))
+        a_in, b_in = a_in[exists], b_in[exists]
+    else:
+        person = np.arange(n, dtype=np.int64)
+        group_start = (person // group_size) * group_size
+        group_len = np.minimum(group_size, n - group_start)
+        inside = rng.poisson(inside_degree / 2, n)
+        a_in = np.repeat(person, inside)
+        b_in = np.repeat(group_start, inside) + (rng.random(a_in.size) * np.repeat(group_len, inside)).astype(np.int64)
+    a_out = np.repeat(np.arange(n, dtype=np.int64), rng.poisson(mean_degree * between_share / 2, n))
     b_out = rng.integers(0, n, a_out.size)
     strong = np.concatenate((np.ones(a_in.size, bool), np.zeros(a_out.size, bool)))
     return from_edges(n, np.concatenate((a_in, a_out)), np.concatenate((b_in, b_out)), strong)

@@ -161,7 +161,7 @@ class MarketParameters(BaseModel):
         4.0, "log-hazard per unit of satisfaction", "modelling choice: unhappy customers leave more", ge=0
     )
     churn_grievance: float = P(
-        4.0, "log-hazard per unit of grievance",
+        4.5, "log-hazard per unit of grievance",
         "calibrated: 37-40% renew after a silent problem (TARP: 37%)", ge=0
     )
     churn_loyalty: float = P(2.0, "log-hazard per unit", "calibrated: loyal customers renew", ge=0)

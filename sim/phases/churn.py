@@ -8,11 +8,11 @@ Each customer has a monthly hazard of leaving, relative to a typical customer (`
                              - churn_attitude * attitude toward own firm
                              + churn_attitude * best attitude toward a competitor
                              + churn_price * (price / mean price - 1) )
-             * (1 + peer_defection_effect * recent defections among contacts * (1 - loyalty))
+             * (1 + peer_defection_effect * recent defections among contacts * (1 - loyalty) / (1 - mean loyalty))
              * (1 + annoyance while a contact still annoys)
 
 The peer term is Nitzan & Libai (2011): a defecting neighbour raises the hazard by about
-80%, fading by half a month and weaker for loyal customers. Decisions happen where they
+80% the next month, fading by `peer_defection_memory` a month, weaker for loyal customers. Decisions happen where they
 happen in life: without a contract, any month; at contract end, a renewal decision
 summing the contract's months of hazard; during a contract, only the very unhappy break
 it, paying a penalty. The firm's policies may keep someone about to leave
@@ -47,14 +47,15 @@ def monthly_hazard(market, members: np.ndarray) -> np.ndarray:
         + p.churn_attitude * best_rival
         + p.churn_price * relative_price
     )
-    social = 1.0 + p.peer_defection_effect * c.peer_defections[members] * (1.0 - loyalty)
+    # a customer of average loyalty feels the cited effect; loyal ones less (Nitzan & Libai 2011)
+    weaker_if_loyal = (1.0 - loyalty) / max(1.0 - p.initial_loyalty_mean, 1e-9)
+    social = 1.0 + p.peer_defection_effect * c.peer_defections[members] * weaker_if_loyal
     annoyed = 1.0 + c.annoyance[members] * (c.annoyed_until[members] >= month)
     return np.minimum(1.0, p.base_churn * np.exp(z) * social * annoyed)
 
 
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
-    c.peer_defections *= p.peer_defection_memory
     members = np.flatnonzero(c.is_customer)
     firm = c.firm[members]
     hazard = monthly_hazard(market, members)
@@ -105,7 +106,8 @@ def run(market) -> None:
 
     left = np.zeros(c.n, bool)
     left[leavers] = True
-    c.peer_defections += market.network.count_among_contacts(left)
+    # felt in full at next month's decisions, then fading (Nitzan & Libai 2011: strongest in month 1)
+    c.peer_defections = p.peer_defection_memory * c.peer_defections + market.network.count_among_contacts(left)
 
 
 def choose_destination(market, leavers: np.ndarray, old_firm: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ class ProactiveCheckIns(Policy):
         c.satisfaction[unhappy] += self.mend_share * np.maximum(0.0, c.temperament[unhappy] - c.satisfaction[unhappy])
         c.talks_negative[unhappy] = False
         c.grievance[unhappy] *= 1.0 - self.mend_share
-        c.annoyed_until[contacted] = month + self.annoy_months
+        c.annoyed_until[contacted] = month + self.annoy_months - 1  # this month's decisions count
         c.annoyance[contacted] = self.annoyance
         market.tally.add("check_ins", firm, contacted.size)
         market.tally.add("silent_dissatisfaction_found", firm, unhappy.size)

@@ -25,7 +25,7 @@ class RetentionOffers(Policy):
         accept = offer_acceptance(self.acceptance, self.discount, self.discount_sensitivity, c.loyalty[leavers])
         kept = market.streams.chance("retention_offer", month, leavers, accept)
         c.discount[leavers[kept]] = self.discount
-        c.discount_until[leavers[kept]] = month + self.months
+        c.discount_until[leavers[kept]] = month + self.months - 1  # this month is the first
         market.tally.add("offers_accepted", firm, int(kept.sum()))
         return kept
 
@@ -51,4 +51,4 @@ class WinBackOffers(Policy):
         back = due[market.streams.chance("win_back_offer", month, due, accept)]
         market.welcome(back, firm, WIN_BACK)
         c.discount[back] = self.discount
-        c.discount_until[back] = month + self.months
+        c.discount_until[back] = month + self.months - 1

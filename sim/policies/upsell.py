@@ -23,6 +23,8 @@ class Upsell(Policy):
     target: str = Field("satisfied", pattern="^(satisfied|everyone)$", description="'satisfied' or 'everyone'")
     backfire: float = Field(0.1, ge=0, le=1, description="satisfaction lost by an unhappy customer pushed to buy")
     expectation_rise: float = Field(0.25, ge=0, le=1, description="share of the uplift added to expectations")
+    annoyance: float = Field(0.5, ge=0, description="hazard ratio - 1 of a pushed unhappy customer; as check-ins")
+    annoy_months: int = Field(3, ge=0, le=24, description="months the push is remembered; as check-ins")
     contact_cost: float = Field(1.0, ge=0, description="currency per offer")
 
     def after_experience(self, market, firm, members):
@@ -39,6 +41,6 @@ class Upsell(Policy):
         c.expectation[bought] += self.expectation_rise * self.uplift
         pushed = offered[~happy]
         c.satisfaction[pushed] = np.maximum(0.0, c.satisfaction[pushed] - self.backfire)
-        c.annoyed_until[pushed] = month + 3
-        c.annoyance[pushed] = np.maximum(c.annoyance[pushed], self.backfire * 5)
+        c.annoyed_until[pushed] = month + self.annoy_months - 1
+        c.annoyance[pushed] = self.annoyance
         market.tally.add("upsells", firm, bought.size)

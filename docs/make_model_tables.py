@@ -1,0 +1,319 @@
+"""Render the parameter tables of docs/MODEL.md from the pydantic models in `sim`.
+
+    python docs/make_model_tables.py           # rewrite the tables in docs/MODEL.md
+    python docs/make_model_tables.py --check   # exit 1 if docs/MODEL.md is out of date
+
+The tables sit between `<!-- parameters:start -->` and `<!-- parameters:end -->` in
+docs/MODEL.md; everything outside the markers is hand-written and left alone. The tables
+are built from:
+
+- `sim.parameters.MarketParameters.model_fields`: default, the `unit` and `source` in
+  `json_schema_extra`, and the bounds (ge/le/gt/lt) in the field metadata. Fields are
+  grouped under the `# --- Section ---` comments of the class source;
+- `sim.firm.Firm.model_fields`: default, bounds and description;
+- every class in `sim.policies.Policy.registry`: its settings (default, bounds,
+  description) and the hooks it implements.
+
+The "Basis" column is derived mechanically from the source text (see `basis`), so that it
+changes when the source text changes; it is a reading aid, not a judgement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import re
+import sys
+import typing
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run from anywhere, installed or not
+    sys.path.insert(0, str(ROOT))
+
+from pydantic import BaseModel  # noqa: E402
+from pydantic.fields import FieldInfo  # noqa: E402
+
+from sim.firm import Firm  # noqa: E402
+from sim.parameters import MarketParameters  # noqa: E402
+from sim.policies import Policy  # noqa: E402
+
+MODEL_MD = ROOT / "docs" / "MODEL.md"
+START = "<!-- parameters:start -->"
+END = "<!-- parameters:end -->"
+COMMAND = "python docs/make_model_tables.py"
+HOOKS = ("shape_experience", "on_complaints", "after_experience", "before_leaving", "reach_former_customers")
+HOOK_PHASE = {
+    "shape_experience": "phase 1, before satisfaction moves",
+    "on_complaints": "phase 2, answers complaints",
+    "after_experience": "phase 2, after complaints",
+    "before_leaving": "phase 4, before leavers go",
+    "reach_former_customers": "phase 5, after acquisition",
+}
+
+
+# --- formatting of single cells ---------------------------------------------------------
+def cell(text: object) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def number(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:_}" if abs(value) >= 10_000 else str(value)
+    if isinstance(value, float):
+        if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-4):
+            return f"{value:.4g}"
+        text = f"{value:.6g}"
+        return text if any(mark in text for mark in ".e") else text + ".0"  # 1.0, not 1: a float
+    return str(value)
+
+
+def default_text(field: FieldInfo) -> str:
+    value = field.default
+    if value is None:
+        return "`None`"
+    if isinstance(value, str):
+        return f'`"{value}"`'
+    if isinstance(value, tuple) and not value:
+        return "`()`"
+    return f"`{number(value)}`"
+
+
+def type_text(annotation: object) -> str:
+    """int, float, str, one of ..., with 'or None' for optional fields."""
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(f'`"{a}"`' for a in args)
+    if args and type(None) in args and origin is not tuple:
+        rest = [a for a in args if a is not type(None)]
+        return " or ".join(type_text(a) for a in rest) + " or None"
+    if origin is tuple:
+        inner = args[0].__name__ if args and isinstance(args[0], type) else "item"
+        return f"tuple of {inner}"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def bounds_text(field: FieldInfo) -> str:
+    """The allowed values from the field's metadata: [a, b], (a, b], >= a, pattern, length."""
+    lower = upper = None
+    lower_open = upper_open = False
+    min_length = max_length = None
+    extra = []
+    for item in field.metadata:
+        if getattr(item, "ge", None) is not None:
+            lower = item.ge
+        if getattr(item, "gt", None) is not None:
+            lower, lower_open = item.gt, True
+        if getattr(item, "le", None) is not None:
+            upper = item.le
+        if getattr(item, "lt", None) is not None:
+            upper, upper_open = item.lt, True
+        if getattr(item, "min_length", None) is not None:
+            min_length = item.min_length
+        if getattr(item, "max_length", None) is not None:
+            max_length = item.max_length
+        pattern = getattr(item, "pattern", None)
+        if pattern:
+            options = re.fullmatch(r"\^\(([\w|]+)\)\$", pattern)
+            extra.append(
+                "one of " + ", ".join(f'`"{o}"`' for o in options.group(1).split("|"))
+                if options else f"matches `{pattern}`"
+            )
+    if min_length is not None or max_length is not None:
+        extra.insert(0, f"{min_length or 0}-{max_length if max_length is not None else 'any'} characters")
+    if lower is not None and upper is not None:
+        interval = f"{'(' if lower_open else '['}{number(lower)}, {number(upper)}{')' if upper_open else ']'}"
+    elif lower is not None:
+        interval = f"{'>' if lower_open else '≥'} {number(lower)}"
+    elif upper is not None:
+        interval = f"{'<' if upper_open else '≤'} {number(upper)}"
+    else:
+        interval = ""
+    return "; ".join(part for part in (interval, *extra) if part)
+
+
+def allowed_text(field: FieldInfo) -> str:
+    kind = type_text(field.annotation)
+    bounds = bounds_text(field)
+    if kind.startswith("one of"):
+        return kind
+    return f"{kind}, {bounds}" if bounds else kind
+
+
+BASES = ("calibrated", "folklore", "cites a source", "modelling choice", "no source given", "user data", "inherited")
+
+
+def basis(source: str) -> str:
+    """What the source text says the default rests on, read mechanically from the text (first match):
+
+    - 'calibrated': the text says calibrated (tuned so the model hits a measured fact);
+    - 'folklore': the text says folklore (a repeated figure without a primary source);
+    - 'user data': an input the user supplies;
+    - 'inherited': the default is taken from the market's parameter of the same meaning;
+    - 'modelling choice': the text says modelling choice;
+    - 'cites a source': the text names a study, report or regulation (a year, TARP, NPS,
+      EU Code). A cited source may give the value itself or only the direction or range of
+      the effect; MODEL.md says which;
+    - 'no source given': none of these (a description of meaning only).
+    """
+    text = source.lower()
+    if "calibrated" in text:
+        return "calibrated"
+    if "folklore" in text:
+        return "folklore"
+    if "user data" in text:
+        return "user data"
+    if "default: the market's" in text:
+        return "inherited"
+    if "modelling choice" in text:
+        return "modelling choice"
+    if re.search(r"(?<!\d)(1[89]|20)\d\d(?!\d)|\btarp\b|\bnps\b|\beu code\b", text):
+        return "cites a source"
+    return "no source given"
+
+
+# --- tables ---------------------------------------------------------------------------------
+def sections(model: type[BaseModel]) -> dict[str, list[str]]:
+    """Field names grouped under the `# --- Title ---` comments of the class source."""
+    groups: dict[str, list[str]] = {}
+    current = "Other"
+    try:
+        source = inspect.getsource(model)
+    except (OSError, TypeError):
+        source = ""
+    for line in source.splitlines():
+        header = re.match(r"\s*#\s*---\s*(.+?)\s*-*\s*$", line)
+        if header:
+            current = header.group(1)
+            continue
+        declared = re.match(r"\s{4}(\w+)\s*:", line)
+        if declared and declared.group(1) in model.model_fields:
+            groups.setdefault(current, []).append(declared.group(1))
+    placed = {name for names in groups.values() for name in names}
+    missing = [name for name in model.model_fields if name not in placed]
+    if missing:
+        groups.setdefault("Other", []).extend(missing)
+    return groups
+
+
+def market_table() -> list[str]:
+    lines = []
+    fields = MarketParameters.model_fields
+    for title, names in sections(MarketParameters).items():
+        lines += [f"#### {title}", "", "| Parameter | Default | Unit | Allowed | Basis | Source |",
+                  "|---|---|---|---|---|---|"]
+        for name in names:
+            field = fields[name]
+            extra = field.json_schema_extra or {}
+            unit, source = extra.get("unit", ""), extra.get("source", "")
+            lines.append(
+                f"| `{name}` | {default_text(field)} | {cell(unit)} | {cell(allowed_text(field))} "
+                f"| {basis(source)} | {cell(source)} |"
+            )
+        lines.append("")
+    return lines
+
+
+def settings_table(model: type[BaseModel], label: str) -> list[str]:
+    lines = [f"| {label} | Default | Allowed | Basis | Description (unit; source) |", "|---|---|---|---|---|"]
+    for name, field in model.model_fields.items():
+        description = field.description or ""
+        lines.append(
+            f"| `{name}` | {default_text(field)} | {cell(allowed_text(field))} "
+            f"| {basis(description) if description else '-'} | {cell(description)} |"
+        )
+    return lines
+
+
+def summary(doc: str | None) -> str:
+    """The first paragraph of a docstring, on one line."""
+    text = inspect.cleandoc(doc or "")
+    return " ".join(text.split("\n\n")[0].split())
+
+
+def hooks(policy: type[Policy]) -> str:
+    used = [hook for hook in HOOKS if getattr(policy, hook) is not getattr(Policy, hook)]
+    return ", ".join(f"`{hook}` ({HOOK_PHASE[hook]})" for hook in used) or "none"
+
+
+def policy_tables() -> list[str]:
+    lines = []
+    for name, policy in Policy.registry.items():
+        lines += [f"#### {name}", "", cell(summary(policy.__doc__)), "", f"Hooks: {hooks(policy)}.", ""]
+        if policy.model_fields:
+            lines += settings_table(policy, "Setting")
+        else:
+            lines.append("No settings.")
+        lines.append("")
+    return lines
+
+
+def counts() -> list[str]:
+    tally: dict[str, int] = {}
+    for field in MarketParameters.model_fields.values():
+        kind = basis((field.json_schema_extra or {}).get("source", ""))
+        tally[kind] = tally.get(kind, 0) + 1
+    parts = [f"{tally[k]} {k}" for k in BASES if k in tally]
+    return [f"Market parameters by basis: {', '.join(parts)} (of {len(MarketParameters.model_fields)}).", ""]
+
+
+def render() -> str:
+    """The text that belongs between the markers (without the markers)."""
+    lines = [
+        f"<!-- Generated by docs/make_model_tables.py from sim/parameters.py, sim/firm.py and "
+        f"sim/policies/; do not edit by hand: run `{COMMAND}`. -->",
+        "",
+        "### Market parameters (`sim.parameters.MarketParameters`)",
+        "",
+        *counts(),
+        *market_table(),
+        "### Firm settings (`sim.firm.Firm`)",
+        "",
+        *settings_table(Firm, "Setting"),
+        "",
+        "### Policy settings (`sim.policies.Policy.registry`)",
+        "",
+        *policy_tables(),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_document(text: str) -> str:
+    """`text` (the whole of MODEL.md) with the generated section replaced by `render()`."""
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < 0 or end < start:
+        raise ValueError(f"docs/MODEL.md needs the markers {START} and {END}, in that order")
+    return text[: start + len(START)] + "\n" + render() + text[end:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Render the parameter tables of docs/MODEL.md.")
+    parser.add_argument("--check", action="store_true", help="exit 1 if docs/MODEL.md is out of date")
+    parser.add_argument("--path", type=Path, default=MODEL_MD, help="the model description (default: docs/MODEL.md)")
+    args = parser.parse_args(argv)
+    text = args.path.read_text(encoding="utf-8")
+    try:
+        wanted = render_document(text)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 1
+    if args.check:
+        if wanted != text:
+            print(f"{args.path}: parameter tables are out of date; run `{COMMAND}`", file=sys.stderr)
+            return 1
+        print(f"{args.path}: parameter tables are up to date")
+        return 0
+    if wanted != text:
+        args.path.write_text(wanted, encoding="utf-8")
+        print(f"{args.path}: parameter tables rewritten")
+    else:
+        print(f"{args.path}: parameter tables already up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""docs/MODEL.md's parameter tables match the code.
+
+If this fails after a default, bound, unit, source or policy setting changed, regenerate
+the tables with `python docs/make_model_tables.py` and commit docs/MODEL.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.firm import Firm
+from sim.parameters import MarketParameters
+from sim.policies import Policy
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "docs" / "make_model_tables.py"
+MODEL_MD = ROOT / "docs" / "MODEL.md"
+
+
+@pytest.fixture(scope="module")
+def tables():
+    spec = importlib.util.spec_from_file_location("make_model_tables", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def generated_section(text: str, tables) -> str:
+    start, end = text.index(tables.START), text.index(tables.END)
+    return text[start + len(tables.START) : end].strip("\n")
+
+
+def test_model_md_tables_are_up_to_date(tables):
+    text = MODEL_MD.read_text(encoding="utf-8")
+    current = generated_section(text, tables)
+    wanted = tables.render().strip("\n")
+    assert current == wanted, (
+        "docs/MODEL.md's parameter tables are out of date: run `python docs/make_model_tables.py`"
+    )
+    assert tables.render_document(text) == text
+
+
+def test_every_setting_is_in_the_tables(tables):
+    rendered = tables.render()
+    names = [*MarketParameters.model_fields, *Firm.model_fields]
+    for policy in Policy.registry.values():
+        names += list(policy.model_fields)
+    missing = [name for name in names if f"| `{name}` |" not in rendered]
+    assert not missing, f"settings missing from the rendered tables: {missing}"
+    for kind in Policy.registry:
+        assert f"#### {kind}" in rendered
+
+
+def test_bounds_and_defaults_are_rendered(tables):
+    field = MarketParameters.model_fields["satisfaction_memory"]
+    assert tables.bounds_text(field) == "[0, 1)"
+    assert tables.bounds_text(MarketParameters.model_fields["price"]) == "> 0"
+    rendered = tables.render()
+    default = tables.default_text(MarketParameters.model_fields["base_churn"])
+    assert f"| `base_churn` | {default} |" in rendered
+
+
+def test_check_command_exits_0_when_current_and_1_when_stale(tmp_path):
+    assert subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True).returncode == 0
+    stale = tmp_path / "MODEL.md"
+    stale.write_text(MODEL_MD.read_text(encoding="utf-8").replace("| `base_churn` |", "| `base_churn_old` |"))
+    result = subprocess.run([sys.executable, str(SCRIPT), "--check", "--path", str(stale)], capture_output=True)
+    assert result.returncode == 1
+    assert b"out of date" in result.stderr
