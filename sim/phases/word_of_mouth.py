@@ -69,7 +69,9 @@ def run(market) -> None:
         loyal = (c.firm == firm) & (c.loyalty >= p.loyal_above)
         defenders = market.network.count_among_contacts(loyal)
         these = about == firm
-        defended[these] = np.minimum(1.0, defenders[listener[these]])
+        # the talker is one of the listener's contacts but does not defend against themselves
+        others = defenders[listener[these]] - loyal[talkers[sender[these]]]
+        defended[these] = np.minimum(1.0, others)
     negative_weight = tie_weight[strong.astype(int)] * (1.0 - p.defence_damping * defended)
     market.tally.add_by_firm("messages_negative", about)
     market.tally.add_by_firm("messages_defended", about, weights=defended)

@@ -29,7 +29,8 @@ class ProactiveCheckIns(Policy):
         c, p, month = market.customers, market.parameters, market.month
         contacted = members[(c.tenure[members] > 0) & (c.tenure[members] % self.every_months == 0)]
         market.ledger.charge(firm, "contacts", contacted.size * self.contact_cost)
-        unhappy = contacted[c.satisfaction[contacted] < p.dissatisfied_below]
+        # the silent: unhappy and not complaining this month (complainers are already heard)
+        unhappy = contacted[(c.satisfaction[contacted] < p.dissatisfied_below) & ~c.complained[contacted]]
         c.satisfaction[unhappy] += self.mend_share * np.maximum(0.0, c.temperament[unhappy] - c.satisfaction[unhappy])
         c.talks_negative[unhappy] = False
         c.grievance[unhappy] *= 1.0 - self.mend_share

@@ -1,0 +1,586 @@
+"""Each rule of the model in isolation, with parameters set so that only that rule is at work.
+
+Markets start `PRISTINE` (no warm-up) unless a rule needs a history: everyone then sits at
+their temperament, expects exactly the firm's quality and has heard nothing yet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim.customers import ADVERTISING, CHANNELS, NO_FIRM, REFERRAL
+from sim.phases.churn import monthly_hazard
+from sim.phases.word_of_mouth import sample_contacts
+
+from conftest import NOBODY_MOVES, PRISTINE, last_month, make_market, members, run_months
+
+# Month-1 talk with nothing else going on: no positive talk, equal tie weights.
+TALK_ONLY = dict(
+    **PRISTINE,
+    **NOBODY_MOVES,
+    referral_probability=0.0,
+    strong_tie_weight=1.0,
+    weak_tie_weight=1.0,
+    negative_talk_probability=1.0,
+)
+
+
+def unhappy_talkers(market) -> int:
+    """People who became unhappy this month and told peers (nobody left, so all still customers)."""
+    return int(np.count_nonzero(market.customers.talks_negative & market.customers.is_customer))
+
+
+# --- word of mouth: who talks, to how many -----------------------------------------
+
+
+def test_unhappy_talkers_reach_between_min_and_max_peers_when_they_have_that_many_contacts():
+    market = make_market(
+        **TALK_ONLY, network="small_world", mean_degree=30, rewiring=0.0,
+        negative_reach_min=10, negative_reach_max=15, failure_rate=0.3,
+    ).run(1)
+    talkers = unhappy_talkers(market)
+    messages = last_month(market)["messages_negative"]
+    assert talkers > 10
+    assert 10 * talkers <= messages <= 15 * talkers
+    assert 11 * talkers < messages < 14 * talkers  # spread over the range, not stuck at one end
+
+
+def test_every_talker_reaches_a_number_of_distinct_contacts_within_the_range():
+    market = make_market(network="small_world", mean_degree=30, rewiring=0.2)
+    talkers = np.arange(0, 400, 7)
+    counts = market.streams.integers("test", 1, talkers, 10, 15)
+    sender, listener, strong = sample_contacts(market, talkers, counts, "test_listeners")
+    told = np.bincount(sender, minlength=talkers.size)
+    np.testing.assert_array_equal(told, np.minimum(counts, market.network.degree[talkers]))
+    for i, person in enumerate(talkers):
+        heard = listener[sender == i]
+        assert np.unique(heard).size == heard.size  # nobody is told twice
+        assert set(heard.tolist()) <= set(market.network.contacts(person).tolist())
+
+
+def test_unhappy_talkers_with_fewer_contacts_tell_all_their_contacts():
+    market = make_market(
+        **TALK_ONLY, network="small_world", mean_degree=4, rewiring=0.0,
+        negative_reach_min=10, negative_reach_max=15, failure_rate=0.3,
+    ).run(1)
+    talkers = unhappy_talkers(market)
+    assert talkers > 10
+    assert last_month(market)["messages_negative"] == 4 * talkers
+
+
+def test_a_fixed_reach_tells_exactly_that_many_peers():
+    market = make_market(
+        **TALK_ONLY, network="small_world", mean_degree=30, rewiring=0.0,
+        negative_reach_min=12, negative_reach_max=12, failure_rate=0.3,
+    ).run(1)
+    assert last_month(market)["messages_negative"] == 12 * unhappy_talkers(market)
+
+
+def test_only_the_newly_dissatisfied_talk_and_only_with_negative_talk_probability():
+    market = make_market(**{**TALK_ONLY, "negative_talk_probability": 0.0}, failure_rate=0.5).run(3)
+    frame = market.monthly()
+    assert frame["dissatisfied"].iloc[-1] > 0
+    assert frame["messages_negative"].sum() == 0
+
+
+@pytest.mark.parametrize("mood", ["neutral", "satisfied"])
+def test_neutral_and_merely_satisfied_customers_tell_nobody(defaults, mood):
+    # Service exactly as expected: everyone stays at their temperament, which sits in the
+    # middle of one mood band; nobody is loyal (loyalty 0, no growth).
+    low, high = {
+        "neutral": (defaults.dissatisfied_below, defaults.satisfied_above),
+        "satisfied": (defaults.satisfied_above, defaults.delighted_above),
+    }[mood]
+    market = make_market(
+        **PRISTINE, **NOBODY_MOVES,
+        temperament_mean=(low + high) / 2, temperament_spread=0.0,
+        quality_noise=0.0, failure_rate=0.0,
+        initial_loyalty_mean=0.0, loyalty_growth=0.0, referred_loyalty_bonus=0.0,
+        referral_probability=1.0, negative_talk_probability=1.0,
+    ).run(6)
+    frame = market.monthly()
+    assert (frame[mood].iloc[1:] == frame["customers"].iloc[1:]).all()
+    assert frame["messages_positive"].sum() == 0
+    assert frame["messages_negative"].sum() == 0
+    assert np.all(market.customers.attitude == 0)
+
+
+def test_delighted_customers_recommend_their_firm(defaults):
+    market = make_market(
+        **PRISTINE, **NOBODY_MOVES,
+        temperament_mean=(defaults.delighted_above + 1) / 2, temperament_spread=0.0,
+        quality_noise=0.0, failure_rate=0.0, initial_loyalty_mean=0.0, loyalty_growth=0.0,
+        referral_probability=1.0, referral_reach=2, mean_degree=10, rewiring=0.0,
+    ).run(1)
+    month = last_month(market)
+    assert month["messages_positive"] == 2 * month["customers"]
+    assert month["messages_negative"] == 0
+    assert market.customers.attitude.max() > 0
+
+
+def test_loyal_customers_recommend_their_firm_even_when_not_delighted(defaults):
+    market = make_market(
+        **PRISTINE, **NOBODY_MOVES,
+        temperament_mean=(defaults.satisfied_above + defaults.delighted_above) / 2, temperament_spread=0.0,
+        quality_noise=0.0, failure_rate=0.0, initial_loyalty_mean=1.0, loyalty_growth=0.0,
+        loyal_above=0.9, referral_probability=1.0, referral_reach=2, mean_degree=10, rewiring=0.0,
+    ).run(1)
+    month = last_month(market)
+    assert month["delighted"] == 0
+    assert month["messages_positive"] == 2 * month["customers"]
+
+
+# --- what talk does to attitudes ------------------------------------------------------
+
+
+def test_hearing_negative_talk_lowers_attitude_toward_the_firm():
+    market = make_market(**TALK_ONLY, failure_rate=0.3, defence_damping=0.0).run(1)
+    attitude = market.customers.attitude[:, 0]
+    assert last_month(market)["messages_negative"] > 0
+    assert attitude.min() < 0
+    assert attitude.max() == 0  # nothing positive was said
+    # only contacts of someone who talked can have heard anything
+    talkers = np.flatnonzero(market.customers.talks_negative)
+    reached = np.zeros(market.customers.n, bool)
+    for person in talkers:
+        reached[market.network.contacts(person)] = True
+    assert not np.any((attitude < 0) & ~reached)
+
+
+def test_without_negative_talk_attitudes_stay_neutral():
+    market = make_market(**{**TALK_ONLY, "negative_talk_probability": 0.0}, failure_rate=0.3).run(1)
+    assert np.all(market.customers.attitude == 0)
+
+
+def test_each_negative_message_moves_attitude_by_its_weight():
+    # Equal tie weights, no defence, weights small enough that nothing clips.
+    weight = 0.01
+    market = make_market(**TALK_ONLY, failure_rate=0.3, defence_damping=0.0,
+                         negative_message_weight=weight).run(1)
+    heard = market.customers.attitude[:, 0].sum()
+    assert heard == pytest.approx(-weight * last_month(market)["messages_negative"])
+
+
+def test_strong_ties_carry_more_weight_than_weak_ties():
+    settings = dict(**{**TALK_ONLY, "strong_tie_weight": 1.0, "weak_tie_weight": 0.0},
+                    failure_rate=0.3, defence_damping=0.0, network="small_world", rewiring=0.5)
+    market = make_market(**settings).run(1)
+    net = market.network
+    weak_only = np.array([not net.strong[net.indptr[i]:net.indptr[i + 1]].any() for i in range(net.n)])
+    attitude = market.customers.attitude[:, 0]
+    assert attitude.min() < 0
+    assert np.all(attitude[weak_only] == 0)  # messages over weak ties weigh nothing here
+
+
+# --- defence by loyal customers -------------------------------------------------------
+
+LOYAL_BASE = dict(
+    **TALK_ONLY,
+    failure_rate=0.3,
+    initial_loyalty_mean=0.5,
+    loyal_above=0.9,  # a few loyal customers: some listeners have one among their contacts, most not
+    negative_message_weight=0.01,
+)
+
+
+def test_loyal_contacts_defend_the_firm_against_negative_talk():
+    market = make_market(**LOYAL_BASE).run(1)
+    month = last_month(market)
+    assert month["messages_negative"] > 0
+    assert 0 < month["messages_defended"] < month["messages_negative"]
+
+
+def test_defence_removes_defence_damping_of_each_defended_message():
+    damping = 0.6
+    market = make_market(**LOYAL_BASE, defence_damping=damping).run(1)
+    month = last_month(market)
+    heard = market.customers.attitude[:, 0].sum()
+    felt = month["messages_negative"] - damping * month["messages_defended"]
+    assert heard == pytest.approx(-LOYAL_BASE["negative_message_weight"] * felt)
+
+
+def test_attitudes_fall_less_when_loyal_customers_surround_the_listeners():
+    damped = make_market(**LOYAL_BASE, defence_damping=0.8).run(1)
+    undamped = make_market(**LOYAL_BASE, defence_damping=0.0).run(1)
+    # the same people talked to the same people (common random numbers) ...
+    assert last_month(damped)["messages_negative"] == last_month(undamped)["messages_negative"]
+    # ... but the defended talk hurt less
+    assert damped.customers.attitude.mean() > undamped.customers.attitude.mean()
+
+
+def test_without_defence_damping_loyal_neighbours_change_nothing():
+    market = make_market(**LOYAL_BASE, defence_damping=0.0).run(1)
+    month = last_month(market)
+    assert month["messages_defended"] > 0  # they were there ...
+    heard = market.customers.attitude[:, 0].sum()
+    assert heard == pytest.approx(-LOYAL_BASE["negative_message_weight"] * month["messages_negative"])  # ... to no avail
+
+
+def test_nobody_defends_a_firm_that_has_no_loyal_customers():
+    market = make_market(**{**LOYAL_BASE, "initial_loyalty_mean": 0.0},
+                         loyalty_growth=0.0, defence_damping=1.0).run(1)
+    month = last_month(market)
+    assert month["messages_negative"] > 0
+    assert month["messages_defended"] == 0
+
+
+# --- churn -------------------------------------------------------------------------
+
+
+def test_a_defecting_neighbour_raises_the_churn_hazard_of_a_typical_customer_by_the_cited_effect(defaults):
+    # Nitzan & Libai (2011): one defecting neighbour raises a customer's hazard by
+    # peer_defection_effect (about 80%); a customer of average loyalty feels exactly that.
+    market = make_market(**PRISTINE, contract_months=0)
+    people = members(market)
+    market.customers.loyalty[people] = defaults.initial_loyalty_mean
+    before = monthly_hazard(market, people)
+    market.customers.peer_defections[people] = 1.0
+    after = monthly_hazard(market, people)
+    uncapped = after < 1
+    assert uncapped.any()
+    np.testing.assert_allclose(after[uncapped], (1 + defaults.peer_defection_effect) * before[uncapped])
+
+
+def test_a_defecting_neighbour_raises_everyones_churn_hazard_except_the_fully_loyal():
+    market = make_market(**PRISTINE, contract_months=0)
+    people = members(market)
+    before = monthly_hazard(market, people)
+    market.customers.peer_defections[people] = 1.0
+    after = monthly_hazard(market, people)
+    loyalty = market.customers.loyalty[people]
+    open_to_it = (loyalty < 1) & (before < 1)
+    assert np.all(after[open_to_it] > before[open_to_it])
+    assert np.all(after >= before)
+
+
+def test_the_defection_effect_is_weaker_for_loyal_customers():
+    market = make_market(**PRISTINE, peer_defection_effect=0.8)
+    people = members(market)[:2]
+    market.customers.loyalty[people] = [0.1, 0.9]
+    before = monthly_hazard(market, people)
+    market.customers.peer_defections[people] = 1.0
+    ratio = monthly_hazard(market, people) / before
+    assert ratio[0] > ratio[1] > 1
+
+
+def test_without_peer_defection_effect_neighbours_leaving_changes_nothing():
+    market = make_market(**PRISTINE, peer_defection_effect=0.0)
+    people = members(market)
+    before = monthly_hazard(market, people)
+    market.customers.peer_defections[people] = 3.0
+    np.testing.assert_array_equal(monthly_hazard(market, people), before)
+
+
+def test_leavers_are_counted_as_defections_among_their_contacts_and_fade():
+    market = make_market(**PRISTINE, contract_months=0, base_churn=0.2, imitation=0.0,
+                         advertising=0.0, peer_defection_memory=0.5, n_people=1000)
+    before = market.customers.firm.copy()
+    market.step()
+    left = (before != NO_FIRM) & ~market.customers.is_customer
+    assert left.any()
+    expected = market.network.count_among_contacts(left)
+    np.testing.assert_allclose(market.customers.peer_defections, expected)
+
+
+def test_unhappy_customers_have_a_higher_churn_hazard():
+    market = make_market(**PRISTINE)
+    people = members(market)[:2]
+    market.customers.satisfaction[people] = [0.9, 0.1]
+    hazard = monthly_hazard(market, people)
+    assert hazard[1] > hazard[0]
+
+
+def test_a_remembered_grievance_raises_the_churn_hazard():
+    market = make_market(**PRISTINE)
+    people = members(market)[:1]
+    before = monthly_hazard(market, people)
+    market.customers.grievance[people] = 1.0
+    assert monthly_hazard(market, people)[0] > before[0]
+
+
+CONTRACTS = dict(**PRISTINE, contract_months=6, imitation=0.0, advertising=0.0, n_people=2000)
+
+
+def test_contract_customers_leave_only_at_contract_end_unless_very_unhappy(defaults):
+    market = make_market(**CONTRACTS, base_churn=0.3, failure_rate=0.3,
+                         contract_break_probability=1.0)
+    broke = 0
+    for _ in range(8):
+        contract_end = market.customers.contract_end.copy()
+        firm_before = market.customers.firm.copy()
+        market.step()
+        c = market.customers
+        left = (firm_before != NO_FIRM) & ~c.is_customer
+        at_end = contract_end == market.month
+        very_unhappy = c.satisfaction < defaults.contract_break_below
+        assert np.all(at_end[left] | very_unhappy[left])
+        broke += last_month(market)["churned_contract_break"]
+        assert last_month(market)["churned_contract_break"] == np.count_nonzero(left & ~at_end)
+    assert broke > 0
+
+
+def test_contract_customers_never_break_a_contract_when_breaking_is_switched_off():
+    market = make_market(**CONTRACTS, base_churn=0.5, failure_rate=0.5, contract_break_probability=0.0)
+    for _ in range(6):
+        contract_end = market.customers.contract_end.copy()
+        firm_before = market.customers.firm.copy()
+        market.step()
+        left = (firm_before != NO_FIRM) & ~market.customers.is_customer
+        assert np.all(contract_end[left] == market.month)
+        assert last_month(market)["churned_contract_break"] == 0
+    assert market.monthly()["churned_renewal"].sum() > 0
+
+
+def test_customers_without_contract_may_leave_any_month():
+    market = make_market(**{**CONTRACTS, "contract_months": 0}, base_churn=0.1).run(3)
+    frame = market.monthly()
+    assert (frame["churned_no_contract"].iloc[1:] > 0).all()
+    assert frame["churned_renewal"].sum() == 0
+    assert frame["churned_contract_break"].sum() == 0
+
+
+def test_a_renewing_customer_gets_a_new_contract():
+    market = make_market(**CONTRACTS, base_churn=0.0, contract_break_probability=0.0)
+    ending = np.flatnonzero(market.customers.contract_end == 1)
+    assert ending.size > 0
+    market.step()
+    assert market.customers.is_customer[ending].all()
+    assert np.all(market.customers.contract_end[ending] == 1 + 6)
+
+
+def test_contract_breakers_pay_the_penalty(defaults):
+    price = 40.0
+    market = make_market(**CONTRACTS, base_churn=0.0, failure_rate=0.6, price=price,
+                         contract_break_probability=1.0, contract_break_penalty_months=2.0)
+    paid = 0.0
+    for _ in range(6):
+        contract_end = market.customers.contract_end.copy()
+        firm_before = market.customers.firm.copy()
+        market.step()
+        c = market.customers
+        breakers = (firm_before != NO_FIRM) & ~c.is_customer & (contract_end != market.month)
+        remaining = contract_end[breakers] - market.month
+        expected = (np.minimum(remaining, 2.0) * price).sum()
+        assert last_month(market)["revenue_penalties"] == pytest.approx(expected)
+        paid += expected
+    assert paid > 0
+
+
+def test_leavers_switch_to_competitors_with_switching_propensity():
+    firms = [sim.Firm(name="A", advertising=0.0), sim.Firm(name="B", advertising=0.0)]
+    switching = make_market(**PRISTINE, firms=firms, contract_months=0, base_churn=0.2, imitation=0.0,
+                            switching_propensity=5.0).run(1)
+    leaving = make_market(**PRISTINE, firms=firms, contract_months=0, base_churn=0.2, imitation=0.0,
+                          switching_propensity=0.0).run(1)
+    assert switching.metrics["switched_out"].sum() > 0
+    assert leaving.metrics["switched_out"].sum() == 0
+    # a switcher is counted as a departure from one firm and an acquisition by the other
+    assert switching.metrics["switched_out"].sum() == (
+        switching.metrics["acquired_advertising"] + switching.metrics["acquired_referral"]
+    ).sum()
+
+
+# --- acquisition ----------------------------------------------------------------------
+
+
+def test_acquisitions_are_recorded_by_channel_and_sum_to_the_joins():
+    market = make_market(**PRISTINE, n_people=2000, initial_customer_share=0.2, advertising=0.05,
+                         imitation=0.5, referral_probability=0.5, base_churn=0.05, contract_months=0,
+                         policies=[sim.WinBackOffers(wait_months=1, acceptance=0.5)])
+    seen = {name: 0.0 for name in CHANNELS[1:]}
+    for _ in range(6):
+        before = market.customers.firm.copy()
+        market.step()
+        c = market.customers
+        joined = c.is_customer & (c.tenure == 0)  # tenure counts up at the start of a month
+        assert np.count_nonzero(joined & (before != NO_FIRM)) == 0  # nobody rejoins the month they left
+        month = last_month(market)
+        for code, name in enumerate(CHANNELS):
+            if name == "initial":
+                assert np.count_nonzero(joined & (c.channel == code)) == 0
+                continue
+            assert month[f"acquired_{name}"] == np.count_nonzero(joined & (c.channel == code))
+            seen[name] += month[f"acquired_{name}"]
+        assert sum(month[f"acquired_{name}"] for name in seen) == np.count_nonzero(joined)
+    assert all(count > 0 for count in seen.values()), seen
+
+
+def test_table_channels_match_the_channel_codes():
+    market = make_market(**PRISTINE, advertising=0.05, imitation=0.5).run(2)
+    table = market.customer_table()
+    customers = table[table["firm"] != "(prospect)"]
+    assert set(customers["channel"]) <= set(CHANNELS)
+    assert (customers["channel"] == "initial").any()
+    assert customers["channel"].isin(["advertising", "referral"]).any()
+
+
+def test_without_advertising_or_referrals_nobody_joins():
+    market = make_market(**PRISTINE, advertising=0.0, imitation=0.0).run(4)
+    frame = market.monthly()
+    assert frame[["acquired_advertising", "acquired_referral", "acquired_win_back"]].to_numpy().sum() == 0
+
+
+def test_advertising_alone_brings_customers_through_the_advertising_channel():
+    market = make_market(**PRISTINE, advertising=0.1, imitation=0.0, base_churn=0.0).run(3)
+    frame = market.monthly()
+    assert frame["acquired_advertising"].sum() > 0
+    assert frame["acquired_referral"].sum() == 0
+
+
+def test_referred_customers_start_more_loyal_by_the_referral_bonus():
+    bonus = 0.2
+    market = make_market(**PRISTINE, n_people=2000, advertising=0.05, imitation=1.0, referral_probability=1.0,
+                         referred_loyalty_bonus=bonus, initial_loyalty_mean=0.3).run(1)
+    c = market.customers
+    new = c.is_customer & (c.tenure == 0)
+    referred = c.loyalty[new & (c.channel == REFERRAL)]
+    advertised = c.loyalty[new & (c.channel == ADVERTISING)]
+    assert referred.size > 0 and advertised.size > 0
+    assert referred.mean() - advertised.mean() == pytest.approx(bonus)
+
+
+def test_bad_news_holds_prospects_back_from_joining():
+    market = make_market(**PRISTINE, advertising=0.2, imitation=0.0, attitude_on_joining=3.0)
+    prospects = np.flatnonzero(~market.customers.is_customer)
+    market.customers.attitude[prospects[: prospects.size // 2], 0] = -1.0
+    hostile = np.zeros(market.customers.n, bool)
+    hostile[prospects[: prospects.size // 2]] = True
+    neutral = np.zeros(market.customers.n, bool)
+    neutral[prospects[prospects.size // 2:]] = True
+    market.step()
+    joined = market.customers.is_customer
+    assert joined[hostile].mean() < joined[neutral].mean() / 3
+
+
+# --- satisfaction: expectation-disconfirmation ---------------------------------------
+
+STEADY = dict(
+    **PRISTINE, **NOBODY_MOVES,
+    quality=0.6, quality_noise=0.0, failure_rate=0.0,
+    temperament_mean=0.5, temperament_spread=0.0,
+    disconfirmation_sensitivity=1.0, satisfaction_memory=0.5,
+)
+
+
+def surprise(delta: float, **settings):
+    """A market whose service turns out `delta` better (or worse) than everyone expects."""
+    market = make_market(**{**STEADY, **settings})
+    market.firm_quality[:] += delta
+    return market
+
+
+def mean_satisfaction(market) -> float:
+    return float(market.customers.satisfaction[members(market)].mean())
+
+
+def test_met_expectations_keep_satisfaction_at_temperament():
+    market = make_market(**STEADY).run(3)
+    np.testing.assert_allclose(market.customers.satisfaction[members(market)], 0.5)
+
+
+def test_losses_weigh_more_than_gains():
+    aversion = 2.0
+    better = surprise(+0.05, loss_aversion=aversion).run(1)
+    worse = surprise(-0.05, loss_aversion=aversion).run(1)
+    gain = mean_satisfaction(better) - 0.5
+    loss = 0.5 - mean_satisfaction(worse)
+    assert gain > 0 and loss > 0
+    assert loss == pytest.approx(aversion * gain)
+
+
+def test_without_loss_aversion_gains_and_losses_weigh_the_same():
+    better = surprise(+0.05, loss_aversion=1.0).run(1)
+    worse = surprise(-0.05, loss_aversion=1.0).run(1)
+    assert mean_satisfaction(better) - 0.5 == pytest.approx(0.5 - mean_satisfaction(worse))
+
+
+def test_expectations_adapt_so_a_repeated_surprise_fades():
+    market = surprise(+0.1, expectation_adaptation=0.3)
+    lift = []
+    for _ in range(24):
+        market.step()
+        lift.append(mean_satisfaction(market) - 0.5)
+    assert lift[0] > 0
+    assert max(lift) > 5 * lift[-1]  # the surprise fades ...
+    assert lift[-1] < 0.01
+    np.testing.assert_allclose(market.customers.expectation[members(market)], 0.7, atol=0.01)  # ... as expectations catch up
+
+
+def test_without_adaptation_a_repeated_surprise_keeps_pleasing():
+    market = surprise(+0.1, expectation_adaptation=0.0)
+    market.step()
+    first = mean_satisfaction(market)
+    run_months(market, 12)
+    assert mean_satisfaction(market) >= first
+    assert mean_satisfaction(market) > 0.55
+
+
+def test_loyalty_damps_a_failures_damage():
+    market = make_market(**{**STEADY, "failure_rate": 1.0, "quality": 0.7},
+                         failure_severity=0.1, loss_aversion=1.0, forgiveness=0.8, complaint_probability=0.0)
+    people = members(market)
+    half = people.size // 2
+    market.customers.loyalty[people[:half]] = 0.0
+    market.customers.loyalty[people[half:]] = 1.0
+    market.step()
+    s = market.customers.satisfaction
+    drop_disloyal = 0.5 - s[people[:half]]
+    drop_loyal = 0.5 - s[people[half:]]
+    assert drop_disloyal.min() > 0
+    np.testing.assert_allclose(drop_loyal, (1 - 0.8) * drop_disloyal.mean())
+    assert market.customers.grievance[people[half:]].max() < market.customers.grievance[people[:half]].min()
+
+
+def test_without_forgiveness_loyalty_does_not_soften_a_failure():
+    market = make_market(**{**STEADY, "failure_rate": 1.0, "quality": 0.7},
+                         failure_severity=0.1, loss_aversion=1.0, forgiveness=0.0)
+    people = members(market)
+    market.customers.loyalty[people[: people.size // 2]] = 0.0
+    market.customers.loyalty[people[people.size // 2:]] = 1.0
+    market.step()
+    np.testing.assert_allclose(market.customers.satisfaction[people], market.customers.satisfaction[people[0]])
+
+
+def test_loyalty_grows_while_satisfied_and_erodes_while_unhappy(defaults):
+    happy = make_market(**{**STEADY, "temperament_mean": 0.95}, initial_loyalty_mean=0.3).run(1)
+    unhappy = make_market(**{**STEADY, "temperament_mean": 0.05}, initial_loyalty_mean=0.3).run(1)
+    start = make_market(**STEADY, initial_loyalty_mean=0.3)
+    base = start.customers.loyalty[members(start)].mean()
+    assert happy.customers.loyalty[members(happy)].mean() > base
+    assert unhappy.customers.loyalty[members(unhappy)].mean() < base
+
+
+def test_a_failure_brings_a_complaint_from_complaint_probability_of_the_unhappy():
+    market = make_market(**PRISTINE, **NOBODY_MOVES, n_people=3000, failure_rate=1.0,
+                         complaint_probability=0.3, failure_severity=1.0).run(1)
+    c = market.customers
+    unhappy_failed = c.failed & (c.satisfaction < market.parameters.dissatisfied_below) & c.is_customer
+    assert unhappy_failed.sum() > 300
+    assert c.complained.sum() == last_month(market)["complaints"]
+    assert not np.any(c.complained & ~unhappy_failed)
+    assert c.complained.sum() / unhappy_failed.sum() == pytest.approx(0.3, abs=0.05)
+
+
+def test_an_unhappy_loyal_customer_does_not_defend_the_firm_against_their_own_complaints():
+    # Loyal customers spaced far apart on a ring lattice turn unhappy and talk; their
+    # listeners have no other loyal contact, so nobody is there to defend the firm.
+    market = make_market(
+        **TALK_ONLY, network="small_world", mean_degree=10, rewiring=0.0, n_people=1000,
+        negative_reach_min=10, negative_reach_max=15,
+        initial_customer_share=1.0, failure_rate=0.0, quality_noise=0.0,
+        temperament_mean=0.7, temperament_spread=0.0, satisfaction_memory=0.5,
+        dissatisfied_below=0.4, loyal_above=0.7, defence_damping=1.0,
+    )
+    c = market.customers
+    c.loyalty[:] = 0.0
+    talkers = np.arange(0, 1000, 50)  # 50 apart: no two within each other's reach
+    c.loyalty[talkers] = 1.0
+    c.temperament[talkers] = 0.0  # their month disappoints them: 0.5 * 0.7 + 0.5 * 0 < 0.4
+    market.step()
+    assert c.talks_negative[talkers].all()
+    assert c.loyalty[talkers].min() >= 0.7  # still loyal after one bad month
+    month = last_month(market)
+    assert month["messages_negative"] == 10 * talkers.size
+    assert month["messages_defended"] == 0
