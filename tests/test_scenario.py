@@ -1,0 +1,138 @@
+"""Scenario files: the shipped ones validate, bad ones get one clear located error each."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.firm import Firm
+from sim.policies import Policy
+from sim.scenario import (POLICY_SPECS, Scenario, ScenarioError, json_schema, load_scenario,
+                          shipped_scenarios, starter)
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
+BROKEN = Path(__file__).parent / "broken_scenarios"
+
+# file -> what the error must say (field path, line, hint)
+EXPECTED = {
+    "wrong_type.yaml": ["market.n_people = 'lots'", "line 4", "firms[0].quality = 'high'", "line 7"],
+    "out_of_range.yaml": ["line 13", "compare.arms[1].policies[1].effort = 1.5", "less than or equal to 1"],
+    "unknown_key.yaml": ["market.n_peeple", "did you mean 'n_people'", "firms[0].qualty", "did you mean 'quality'"],
+    "unknown_policy_setting.yaml": ["line 11", "compare.arms[1].policies[0].efort", "did you mean 'effort'"],
+    "unknown_policy.yaml": ["compare.arms[1].policies[0].kind", "did you mean 'ServiceRecovery'", "SmallGifts"],
+    "unknown_policy_in_firm.yaml": ["line 4", "firms[0].policies[0].kind", "did you mean 'ServiceRecovery'"],
+    "empty.yaml": ["the file is empty"],
+    "comments_only.yaml": ["the file is empty"],
+    "not_yaml.yaml": ["line 2", "not valid YAML"],
+    "prose.yaml": ["line 1", "must be a mapping"],
+    "a_list.yaml": ["must be a mapping", "not a list"],
+    "yaml_bomb.yaml": ["YAML bomb"],
+    "recursive_alias.yaml": ["refers to itself"],
+    "huge_number.yaml": ["line 2", "numbers are limited"],
+    "huge_value.yaml": ["line 3", "market.n_people", "finite"],
+    "too_many_people.yaml": ["market.n_people = 900000000000", "less than or equal to"],
+    "unknown_network.yaml": ["market.network = 'smallworld'", "'small_world'"],
+    "missing_firms.yaml": ["firms: required"],
+    "one_arm.yaml": ["line 5", "compare.arms", "two or more arms"],
+    "bad_baseline.yaml": ["line 5", "compare.baseline", "choose one of a, b"],
+    "duplicate_key.yaml": ["line 3", "'seed' appears twice"],
+    "reversed_range.yaml": ["negative_reach_min"],
+    "binary.yaml": ["not a text file"],
+}
+
+
+def test_the_corpus_is_covered():
+    assert {p.name for p in BROKEN.glob("*.yaml")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_broken_file_gets_a_clear_error_and_writes_nothing(name, tmp_path, capsys):
+    out = tmp_path / "out"
+    status = main(["run", str(BROKEN / name), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith(f"error: {BROKEN / name}")
+    for needle in EXPECTED[name]:
+        assert needle in err, f"{needle!r} not in {err!r}"
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert main(["validate", str(BROKEN / name)]) == 2
+
+
+@pytest.mark.parametrize("name", ["yaml_bomb.yaml", "not_yaml.yaml", "out_of_range.yaml"])
+def test_broken_file_from_the_shell(name, tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(BROKEN / name), "--out", str(out)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "error:" in done.stderr
+    assert done.stdout == ""
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_scenarios_validate_and_say_what_they_ask(path):
+    scenario = load_scenario(path)
+    assert scenario.name == path.stem
+    assert scenario.description
+    assert "Question" in path.read_text() or "question" in path.read_text()
+    for arm in scenario.arm_names():
+        for firm in scenario.firms_for(arm):
+            Firm(**firm)  # the engine accepts what the scenario resolved
+
+
+def test_every_claim_has_a_scenario():
+    names = {name for name, _ in shipped_scenarios()}
+    assert {"quickstart", "renewal-neglect", "small-gifts", "recovery-effort", "retention-vs-winback",
+            "upsell-satisfied", "head-to-head"} <= names
+
+
+def test_policy_forms_agree(tmp_path):
+    base = {"name": "forms", "firms": [{"name": "Telco"}]}
+    forms = [
+        ["ServiceRecovery(effort=0.8)"],
+        [{"kind": "ServiceRecovery", "effort": 0.8}],
+        "ServiceRecovery(effort=0.8)",
+    ]
+    resolved = []
+    for form in forms:
+        data = {**base, "compare": {"arms": [{"name": "a", "policies": form}, {"name": "b"}]}}
+        resolved.append(Scenario.model_validate(data).firms_for("a"))
+    assert resolved[0] == resolved[1] == resolved[2]
+    assert resolved[0][0]["policies"][0]["effort"] == 0.8
+
+
+def test_schema_lists_every_registered_policy():
+    schema = json_schema()
+    assert set(POLICY_SPECS) == set(Policy.registry)
+    assert set(Policy.registry) <= set(schema["$defs"])
+    assert "n_people" in schema["$defs"]["MarketParameters"]["properties"]
+
+
+def test_overrides_and_round_trip():
+    scenario = load_scenario(ROOT / "scenarios" / "quickstart.yaml",
+                             ["market.n_people=500", "compare.arms[1].policies[0].effort=0.3"], replications=3)
+    assert scenario.market.n_people == 500 and scenario.replications == 3
+    assert scenario.compare.arms[1].policies[0].effort == 0.3
+    again = Scenario.model_validate(scenario.resolved())
+    assert again.digest() == scenario.digest()
+
+
+def test_bad_override_says_it_came_from_the_command_line():
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(ROOT / "scenarios" / "quickstart.yaml", ["firms[0].quality=2"])
+    assert "--set firms[0].quality" in str(error.value) and "less than or equal to 1" in str(error.value)
+    with pytest.raises(ScenarioError, match="has no entry"):
+        load_scenario(ROOT / "scenarios" / "quickstart.yaml", ["firms[3].quality=0.5"])
+
+
+def test_starter_is_a_valid_scenario(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(starter("mine", str(path)))
+    scenario = load_scenario(path)
+    assert scenario.name == "mine" and len(scenario.arm_names()) == 3
