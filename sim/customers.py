@@ -41,6 +41,7 @@ class Customers:
         self.grievance = np.zeros(n)  # slowly fading memory of unresolved problems (TARP repurchase gap)
         self.failures = np.zeros(n, np.int16)  # service failures with the current firm
         self.recovered = np.zeros(n, bool)  # a complaint of theirs was recovered (the paradox happens once)
+        self.gift_expectation = np.zeros(n)  # the gift they have come to expect from their firm
         # commercial terms
         self.discount = np.zeros(n)  # share of price taken off while month <= discount_until
         self.discount_until = np.full(n, -1, np.int32)
@@ -54,7 +55,8 @@ class Customers:
         self.loyalty_when_left = np.zeros(n)
         # this month's events (reset each month)
         self.satisfaction_before = np.zeros(n)  # satisfaction when the month began
-        self.experience = np.zeros(n)
+        self.experience = np.zeros(n)  # the service this month (quality units)
+        self.surprise = np.zeros(n)  # delight beyond the service this month (a gift), in quality units
         self.failed = np.zeros(n, bool)
         self.complained = np.zeros(n, bool)
         self.resolved = np.zeros(n, bool)  # their complaint was resolved this month
@@ -62,6 +64,7 @@ class Customers:
 
     def start_month(self) -> None:
         self.failed[:] = False
+        self.surprise[:] = 0.0
         self.complained[:] = False
         self.resolved[:] = False
         self.talks_negative[:] = False
@@ -98,6 +101,7 @@ class Customers:
         )
         self.failures[people] = 0
         self.grievance[people] = 0.0
+        self.gift_expectation[people] = 0.0
         self.recovered[people] = False
         self.upsold[people] = False
         self.upsell_uplift[people] = 0.0

@@ -45,14 +45,22 @@ class SocialNetwork:
             return np.delete(np.arange(self.n), person)
         return self.indices[self.indptr[person] : self.indptr[person + 1]]
 
+    def ties_of(self, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All ties of `people`: (position in `people` of the owner, position in the CSR arrays)."""
+        start = self.indptr[people]
+        degree = self.indptr[people + 1] - start
+        owner = np.repeat(np.arange(people.size), degree)
+        first = np.cumsum(degree) - degree
+        return owner, np.repeat(start - first, degree) + np.arange(owner.size)
+
     def count_among_contacts(self, flag: np.ndarray) -> np.ndarray:
-        """For every person, how many of their contacts have `flag` set (one pass over all ties)."""
+        """For every person, how many of their contacts have `flag` set. Ties are symmetric,
+        so this scatters over the flagged people's ties only (few people are flagged)."""
         if self.complete:  # expected count among `nominal_degree` people met at random
             others = flag.sum() - flag.astype(np.float64)
             return others * (self.nominal_degree / max(self.n - 1, 1))
-        per_entry = flag[self.indices].astype(np.float64)
-        cumulative = np.concatenate(([0.0], np.cumsum(per_entry)))
-        return cumulative[self.indptr[1:]] - cumulative[self.indptr[:-1]]
+        _, ties = self.ties_of(np.flatnonzero(flag))
+        return np.bincount(self.indices[ties], minlength=self.n).astype(np.float64)
 
     def to_networkx(self):
         import networkx as nx

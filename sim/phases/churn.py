@@ -14,7 +14,8 @@ Each customer has a monthly hazard of leaving, relative to a typical customer (`
 The peer term is Nitzan & Libai (2011): a defecting neighbour raises the hazard by about
 80% the next month, fading by `peer_defection_memory` a month, weaker for loyal customers. Decisions happen where they
 happen in life: without a contract, any month; at contract end, a renewal decision
-summing the contract's months of hazard; during a contract, only the very unhappy break
+summing the contract's months of lasting hazard plus one month of the passing pressures
+(peer defections, annoyance); during a contract, only the very unhappy break
 it, paying a penalty. The firm's policies may keep someone about to leave
 (`before_leaving`). A leaver switches to a competitor or leaves the category, with odds
 `switching_propensity` per competitor, tilted by attitude toward it.
@@ -30,8 +31,9 @@ RENEWAL, CONTRACT_BREAK, NO_CONTRACT = 0, 1, 2
 REASONS = ("renewal", "contract_break", "no_contract")
 
 
-def monthly_hazard(market, members: np.ndarray) -> np.ndarray:
-    c, p, month = market.customers, market.parameters, market.month
+def state_hazard(market, members: np.ndarray) -> np.ndarray:
+    """The monthly hazard that the customer's lasting state implies (no transient effects)."""
+    c, p = market.customers, market.parameters
     firm = c.firm[members]
     loyalty = c.loyalty[members]
     own_attitude = c.attitude[members, firm]
@@ -47,18 +49,31 @@ def monthly_hazard(market, members: np.ndarray) -> np.ndarray:
         + p.churn_attitude * best_rival
         + p.churn_price * relative_price
     )
+    return np.minimum(1.0, p.base_churn * np.exp(z))
+
+
+def transient_multiplier(market, members: np.ndarray) -> np.ndarray:
+    """This month's passing pressures: contacts who just defected, a contact that annoyed."""
+    c, p = market.customers, market.parameters
     # a customer of average loyalty feels the cited effect; loyal ones less (Nitzan & Libai 2011)
-    weaker_if_loyal = (1.0 - loyalty) / max(1.0 - p.initial_loyalty_mean, 1e-9)
+    weaker_if_loyal = (1.0 - c.loyalty[members]) / max(1.0 - p.initial_loyalty_mean, 1e-9)
     social = 1.0 + p.peer_defection_effect * c.peer_defections[members] * weaker_if_loyal
-    annoyed = 1.0 + c.annoyance[members] * (c.annoyed_until[members] >= month)
-    return np.minimum(1.0, p.base_churn * np.exp(z) * social * annoyed)
+    annoyed = 1.0 + c.annoyance[members] * (c.annoyed_until[members] >= market.month)
+    return social * annoyed
+
+
+def monthly_hazard(market, members: np.ndarray) -> np.ndarray:
+    """The chance of leaving this month for a customer free to leave."""
+    return np.minimum(1.0, state_hazard(market, members) * transient_multiplier(market, members))
 
 
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
     members = np.flatnonzero(c.is_customer)
     firm = c.firm[members]
-    hazard = monthly_hazard(market, members)
+    lasting = state_hazard(market, members)
+    passing = transient_multiplier(market, members)
+    hazard = np.minimum(1.0, lasting * passing)
 
     contract_end = c.contract_end[members]
     reason = np.select([contract_end == month, contract_end > month], [RENEWAL, CONTRACT_BREAK], NO_CONTRACT)
@@ -66,7 +81,8 @@ def run(market) -> None:
     probability = np.select(
         [reason == RENEWAL, reason == CONTRACT_BREAK],
         [
-            1.0 - (1.0 - hazard) ** np.maximum(contract_months, 1),
+            # the contract's months of lasting hazard, plus one month of this month's passing pressures
+            1.0 - (1.0 - lasting) ** np.maximum(contract_months, 1) * (1.0 - np.minimum(1.0, lasting * (passing - 1.0))),
             p.contract_break_probability * (c.satisfaction[members] < p.contract_break_below),
         ],
         hazard,

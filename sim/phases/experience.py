@@ -3,7 +3,9 @@
 Satisfaction follows expectation-disconfirmation (Oliver 1980): the experience is compared
 with what the customer expected; a shortfall weighs `loss_aversion` times a surplus
 (Tversky & Kahneman 1992); loyal customers absorb part of a failure (forgiveness).
-Expectations adapt to what is experienced, so a surprise repeated stops surprising.
+Expectations adapt to the service experienced, so a surprise repeated stops surprising.
+A delight beyond the service (`customers.surprise`, e.g. a gift) adds to what is felt
+without raising expectations of the service; gifts keep their own expectation.
 Satisfaction is an exponential average settling at each person's temperament when
 expectations are met. Loyalty grows slowly while satisfied and erodes while unhappy.
 """
@@ -32,7 +34,7 @@ def run(market) -> None:
     loyalty = c.loyalty[members]
     gap = experience - c.expectation[members]
     felt = np.where(gap >= 0, gap, p.loss_aversion * gap)
-    felt = np.where(failed, felt * (1.0 - p.forgiveness * loyalty), felt)
+    felt = np.where(failed, felt * (1.0 - p.forgiveness * loyalty), felt) + c.surprise[members]
     target = np.clip(c.temperament[members] + p.disconfirmation_sensitivity * felt, 0.0, 1.0)
     satisfaction = p.satisfaction_memory * c.satisfaction[members] + (1 - p.satisfaction_memory) * target
     c.satisfaction[members] = satisfaction

@@ -36,12 +36,10 @@ def sample_contacts(market, talkers: np.ndarray, counts: np.ndarray, decision: s
         listener = (market.streams.uniform(decision, month, key) * (net.n - 1)).astype(np.int64)
         listener += listener >= talkers[sender]
         return sender, listener, np.ones(sender.size, bool)
-    start = net.indptr[talkers]
-    degree = net.indptr[talkers + 1] - start
+    degree = net.indptr[talkers + 1] - net.indptr[talkers]
     counts = np.minimum(counts, degree)
-    sender = np.repeat(np.arange(talkers.size), degree)
+    sender, tie = net.ties_of(talkers)
     first = np.cumsum(degree) - degree
-    tie = np.repeat(start - first, degree) + np.arange(sender.size)  # position in the CSR arrays
     order = np.argsort(sender + market.streams.uniform(decision, month, tie), kind="stable")
     rank = np.empty(sender.size, np.int64)
     rank[order] = np.arange(sender.size) - first[sender[order]]
@@ -70,8 +68,10 @@ def run(market) -> None:
         defenders = market.network.count_among_contacts(loyal)
         these = about == firm
         # the talker is one of the listener's contacts but does not defend against themselves
-        others = defenders[listener[these]] - loyal[talkers[sender[these]]]
-        defended[these] = np.minimum(1.0, others)
+        net = market.network
+        talker_weight = net.nominal_degree / max(net.n - 1, 1) if net.complete else 1.0
+        others = defenders[listener[these]] - talker_weight * loyal[talkers[sender[these]]]
+        defended[these] = np.clip(others, 0.0, 1.0)
     negative_weight = tie_weight[strong.astype(int)] * (1.0 - p.defence_damping * defended)
     market.tally.add_by_firm("messages_negative", about)
     market.tally.add_by_firm("messages_defended", about, weights=defended)

@@ -29,7 +29,8 @@ class Policy(BaseModel):
 
     # --- hook points, in month order -----------------------------------------
     def shape_experience(self, market, firm: int, members: np.ndarray) -> None:
-        """Before satisfaction is updated: add to `customers.experience` (e.g. a gift)."""
+        """Before satisfaction is updated: add to `customers.surprise` (delight beyond the
+        service, e.g. a gift) or to `customers.experience` (the service itself)."""
 
     def on_complaints(self, market, firm: int, complainers: np.ndarray) -> None:
         """Answer this month's complaints (mark `customers.resolved` for those resolved)."""

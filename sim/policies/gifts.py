@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from pydantic import Field
 
 from .base import Policy
@@ -9,19 +10,22 @@ from .base import Policy
 
 class SmallGifts(Policy):
     """A small gift worth `value_share` of the monthly price, one month after joining and
-    every `every_months` after. It adds to the month's experience; because expectations
-    adapt, a gift that always comes stops surprising (Haisley & Loewenstein 2011: gifts
-    raised satisfaction; Edstrom et al. 2022: no paradox expected from small ones)."""
+    every `every_months` after. It delights by what it exceeds the gift the customer has
+    come to expect; that expectation adapts with each gift, so a gift that always comes
+    stops surprising and is then only a cost (Haisley & Loewenstein 2011: gifts raised
+    satisfaction; Edstrom et al. 2022: no recovery paradox expected from small ones)."""
 
     value_share: float = Field(0.005, ge=0, le=1, description="share of monthly price; the mission's 0.5%")
     every_months: int = Field(3, ge=1, le=120, description="months between gifts")
     surprise_per_price_share: float = Field(
-        4.0, ge=0, description="experience (quality units) per unit of price share; modelling choice: 0.5% gives +0.02"
+        4.0, ge=0, description="delight (quality units) per unit of price share; modelling choice: 0.5% gives +0.02"
     )
 
     def shape_experience(self, market, firm, members):
-        c = market.customers
+        c, p = market.customers, market.parameters
         gifted = members[(c.tenure[members] - 1) % self.every_months == 0]
-        c.experience[gifted] += self.value_share * self.surprise_per_price_share
+        value = self.value_share * self.surprise_per_price_share
+        c.surprise[gifted] += np.maximum(0.0, value - c.gift_expectation[gifted])
+        c.gift_expectation[gifted] += p.expectation_adaptation * (value - c.gift_expectation[gifted])
         market.ledger.charge(firm, "gifts", gifted.size * self.value_share * market.firm_price[firm])
         market.tally.add("gifts", firm, gifted.size)
