@@ -12,6 +12,7 @@ from .policies import (
     IgnoreUntilRenewal,
     Policy,
     ProactiveCheckIns,
+    RenewalCall,
     RetentionOffers,
     ServiceRecovery,
     SmallGifts,
@@ -21,6 +22,6 @@ from .policies import (
 
 __all__ = [
     "Market", "Firm", "MarketParameters", "make_parameters", "Policy",
-    "IgnoreUntilRenewal", "ServiceRecovery", "SmallGifts", "ProactiveCheckIns",
+    "IgnoreUntilRenewal", "RenewalCall", "ServiceRecovery", "SmallGifts", "ProactiveCheckIns",
     "RetentionOffers", "WinBackOffers", "Upsell",
 ]

@@ -11,7 +11,7 @@ COSTS = ("service", "recovery", "gifts", "contacts", "offers")
 EVENTS = (
     "acquired_advertising", "acquired_referral", "acquired_win_back",
     "churned_renewal", "churned_contract_break", "churned_no_contract", "switched_out",
-    "complaints", "recoveries_succeeded", "recoveries_failed",
+    "complaints", "complaints_ignored", "recoveries_succeeded", "recoveries_failed",
     "messages_negative", "messages_positive", "messages_defended",
     "gifts", "check_ins", "silent_dissatisfaction_found", "offers_accepted", "upsells",
 )

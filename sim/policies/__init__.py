@@ -5,7 +5,7 @@ implement the hooks it needs. The engine calls hooks; it never names a policy.
 """
 
 from .base import Policy, make_policy, offer_acceptance
-from .recovery import IgnoreUntilRenewal, ServiceRecovery
+from .recovery import IgnoreUntilRenewal, RenewalCall, ServiceRecovery
 from .gifts import SmallGifts
 from .checkins import ProactiveCheckIns
 from .offers import RetentionOffers, WinBackOffers
@@ -13,6 +13,6 @@ from .upsell import Upsell
 
 __all__ = [
     "Policy", "make_policy", "offer_acceptance",
-    "IgnoreUntilRenewal", "ServiceRecovery", "SmallGifts", "ProactiveCheckIns",
+    "IgnoreUntilRenewal", "RenewalCall", "ServiceRecovery", "SmallGifts", "ProactiveCheckIns",
     "RetentionOffers", "WinBackOffers", "Upsell",
 ]

@@ -52,10 +52,10 @@ class ServiceRecovery(Policy):
         market.tally.add("recoveries_failed", firm, lost.size)
 
 
-class IgnoreUntilRenewal(Policy):
-    """No answer to complaints during the contract; at contract end, customers about to leave
-    are asked to renew on the same terms (no discount). The comparator that Ascarza et al.
-    (2016) make legitimate: contact is not free of risk."""
+class RenewalCall(Policy):
+    """At contract end, customers about to leave are asked to renew on the same terms (no
+    discount). Most firms do this whatever else they do, so an experiment that compares
+    ways of answering complaints should give every arm the same renewal call."""
 
     ask_acceptance: float = Field(0.1, ge=0, le=1, description="modelling choice: a same-terms ask keeps few")
     contact_cost: float = Field(2.0, ge=0, description="currency per renewal call; modelling choice")
@@ -67,3 +67,12 @@ class IgnoreUntilRenewal(Policy):
         accept = offer_acceptance(self.ask_acceptance, 0.0, 0.0, market.customers.loyalty[asked])
         kept[np.flatnonzero(at_renewal)] = market.streams.chance("renewal_ask", market.month, asked, accept)
         return kept
+
+
+class IgnoreUntilRenewal(RenewalCall):
+    """No answer to complaints during the contract; only the same-terms renewal call at
+    contract end (RenewalCall). The comparator that Ascarza et al. (2016) make legitimate:
+    contact is not free of risk."""
+
+    def on_complaints(self, market, firm, complainers):
+        market.tally.add("complaints_ignored", firm, complainers.size)
