@@ -17,9 +17,9 @@ class Firm(BaseModel):
         0.7, ge=0, le=1, description="mean service quality (0-1); source: modelling choice, a good firm"
     )
     failure_rate: float = Field(
-        0.02, ge=0, le=1,
+        0.015, ge=0, le=1,
         description="chance of a service failure per customer per month; source: modelling choice, "
-        "about 1 customer in 5 meets a problem in a year",
+        "about 1 customer in 6 meets a problem in a year",
     )
     price: float | None = Field(None, gt=0, description="monthly price; default: the market's price")
     advertising: float = Field(

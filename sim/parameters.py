@@ -113,7 +113,7 @@ class MarketParameters(BaseModel):
         0.95, "kept per month", "modelling choice: an unresolved problem is remembered for years", ge=0, lt=1
     )
     complaint_venting: float = P(
-        0.7, "share of grievance kept by an unanswered complainer",
+        0.6, "share of grievance kept by an unanswered complainer",
         "TARP: complained-unsatisfied 46% vs silent 37% repurchase", ge=0, le=1
     )
 
@@ -154,14 +154,14 @@ class MarketParameters(BaseModel):
         12, "months (0 = no contract)", "EU Code Art. 105: 24 max, 12-month option", ge=0, le=120
     )
     base_churn: float = P(
-        0.007, "per month, typical customer with no problem",
-        "calibrated: ~88% renew after a problem-free contract (TARP); market churn then ~2%/month", ge=0, le=1
+        0.006, "per month, typical customer with no problem",
+        "calibrated: ~88% renew after a problem-free contract (TARP); market churn then ~1.5%/month", ge=0, le=1
     )
     churn_satisfaction: float = P(
         4.0, "log-hazard per unit of satisfaction", "modelling choice: unhappy customers leave more", ge=0
     )
     churn_grievance: float = P(
-        4.5, "log-hazard per unit of grievance",
+        5.0, "log-hazard per unit of grievance",
         "calibrated: 37-40% renew after a silent problem (TARP: 37%)", ge=0
     )
     churn_loyalty: float = P(2.0, "log-hazard per unit", "calibrated: loyal customers renew", ge=0)

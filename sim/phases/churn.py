@@ -8,7 +8,7 @@ Each customer has a monthly hazard of leaving, relative to a typical customer (`
                              - churn_attitude * attitude toward own firm
                              + churn_attitude * best attitude toward a competitor
                              + churn_price * (price / mean price - 1) )
-             * (1 + peer_defection_effect * recent defections among contacts * (1 - loyalty) / (1 - mean loyalty))
+             * (1 + peer_defection_effect * recent defections among contacts * (1 - loyalty) / (1 - mean loyalty of customers))
              * (1 + annoyance while a contact still annoys)
 
 The peer term is Nitzan & Libai (2011): a defecting neighbour raises the hazard by about
@@ -55,8 +55,10 @@ def state_hazard(market, members: np.ndarray) -> np.ndarray:
 def transient_multiplier(market, members: np.ndarray) -> np.ndarray:
     """This month's passing pressures: contacts who just defected, a contact that annoyed."""
     c, p = market.customers, market.parameters
-    # a customer of average loyalty feels the cited effect; loyal ones less (Nitzan & Libai 2011)
-    weaker_if_loyal = (1.0 - c.loyalty[members]) / max(1.0 - p.initial_loyalty_mean, 1e-9)
+    # a customer of the market's average loyalty feels the cited effect; loyal ones less
+    # (Nitzan & Libai 2011 report the average effect and that it is weaker for loyal customers)
+    loyalty = c.loyalty[members]
+    weaker_if_loyal = (1.0 - loyalty) / max(1.0 - loyalty.mean(), 1e-9) if members.size else loyalty
     social = 1.0 + p.peer_defection_effect * c.peer_defections[members] * weaker_if_loyal
     annoyed = 1.0 + c.annoyance[members] * (c.annoyed_until[members] >= market.month)
     return social * annoyed
