@@ -25,6 +25,7 @@ KPIS = {  # name: (what it is, how it is shown)
     "retention": "share of the initial customers still with the firm at the horizon, %",
     "customers": "customers at the horizon",
     "market_share": "share of all customers at the horizon, %",
+    "share_gain": "market share at the horizon minus market share at month 0, points",
     "revenue": "revenue over the horizon",
     "cost": "cost over the horizon",
     "profit": "profit over the horizon",
@@ -32,7 +33,7 @@ KPIS = {  # name: (what it is, how it is shown)
     "nps": "net promoter score at the horizon",
 }
 ARM_KPIS = ("retention", "customers", "revenue", "cost", "profit", "npv", "nps")
-HEAD_TO_HEAD_KPIS = ("market_share", "customers", "retention", "revenue", "cost", "profit", "npv", "nps")
+HEAD_TO_HEAD_KPIS = ("market_share", "share_gain", "customers", "retention", "revenue", "cost", "profit", "npv", "nps")
 
 
 # --- runs ------------------------------------------------------------------------------
@@ -69,13 +70,26 @@ def simulate(task: RunTask) -> pd.DataFrame:
     """Run one market to the horizon; its monthly series with arm and replication in front."""
     from .market import Market
 
-    monthly = Market(firms=[dict(f) for f in task.firms], seed=task.seed, **task.market).run().monthly()
+    market = Market(firms=[dict(f) for f in task.firms], seed=task.seed, **task.market)
+    monthly = market.run().monthly()
+    release(market)
     monthly.insert(0, "replication", task.replication)
     monthly.insert(0, "arm", task.arm)
     return monthly
 
 
-# --- executors: a small interface (a Dask one can follow) -------------------------------
+def release(model) -> None:
+    """Let a finished model be freed. Mesa 3.3's `Agent._ids` (a class-level dict keyed by
+    model) keeps every model ever built alive (mesa issue #3179, fixed upstream by #3180), so
+    a worker running thousands of runs would grow without bound."""
+    import mesa
+
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
+
+
+# --- executors: a small interface (Dask ones in sim/executors.py) ------------------------
 class Executor(Protocol):
     def run(self, fn: Callable, tasks: Iterable) -> Iterator[tuple]:
         """Yield (task, result) as runs finish, in any order."""
@@ -133,8 +147,12 @@ class ProcessExecutor:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make_executor(workers: int) -> Executor:
-    return SerialExecutor() if workers <= 1 else ProcessExecutor(workers)
+def make_executor(workers: int, scheduler: str | None = None) -> Executor:
+    """Serial for one worker; a local Dask cluster for more; an existing Dask cluster for a
+    scheduler address (or inside `executors.using(address)`). See sim/executors.py."""
+    from .executors import make_executor as _make
+
+    return _make(workers, scheduler)
 
 
 # --- KPIs and paired statistics ----------------------------------------------------------
@@ -147,11 +165,14 @@ def summarize(timeseries: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     last = timeseries[timeseries["month"] == timeseries["month"].max()].set_index(keys)
     totals = timeseries[timeseries["month"] > 0].groupby(keys)[["revenue", "cost"]].sum()
     all_customers = last.groupby(level=["arm", "replication"])["customers"].transform("sum")
+    first = timeseries[timeseries["month"] == 0].set_index(keys)["customers"].reindex(last.index)
+    first_share = 100.0 * first / first.groupby(level=["arm", "replication"]).transform("sum").clip(lower=1.0)
     summary = pd.DataFrame({
         "seed": [seeds[r] for r in last.index.get_level_values("replication")],
         "retention": 100.0 * last["retained"],
         "customers": last["customers"],
         "market_share": 100.0 * last["customers"] / all_customers.clip(lower=1.0),
+        "share_gain": 100.0 * last["customers"] / all_customers.clip(lower=1.0) - first_share,
         "revenue": totals["revenue"].reindex(last.index),
         "cost": totals["cost"].reindex(last.index),
         "profit": last["cumulative_profit"],
@@ -244,9 +265,9 @@ def verdicts(comparison: pd.DataFrame, scenario: Scenario, summary: pd.DataFrame
     for group in comparison["compared"].drop_duplicates():
         if group == base:
             continue
-        if head_to_head:
-            kept = _row(comparison, group, "market_share")
-            what = f"ends with {abs(kept['diff']):.1f} points {'more' if kept['diff'] >= 0 else 'less'} market share"
+        if head_to_head:  # share gained since month 0, so a starting gap left by the warm-up does not count
+            kept = _row(comparison, group, "share_gain")
+            what = f"gains {abs(kept['diff']):.1f} points {'more' if kept['diff'] >= 0 else 'less'} market share"
         else:
             kept = _row(comparison, group, "retention")
             what = f"keeps {abs(kept['diff']):.1f} points {'more' if kept['diff'] >= 0 else 'fewer'} of its customers"

@@ -119,6 +119,85 @@ class Compare(BaseModel):
     arms: list[Arm] = Field(default_factory=list, description="arms: two or more named variants")
 
 
+OUTPUT_KPIS = Literal["retention", "customers", "market_share", "revenue", "cost", "profit", "npv", "nps"]
+
+
+class Sensitivity(BaseModel):
+    """`grapevine sensitivity`: which uncertain settings drive the outcomes and the verdict (sim.analysis)."""
+
+    model_config = _STRICT
+    parameters: dict[str, tuple[float, float]] = Field(
+        min_length=1, max_length=40,
+        description="setting: [low, high]; a --set path (market.complaint_probability, firms[0].failure_rate) "
+                    "or firms.NAME.setting / arms.NAME.policies[0].setting")
+    method: Literal["morris", "sobol"] = Field("morris", description="morris (screening) | sobol (variance shares)")
+    samples: int = Field(8, ge=2, le=100_000, description="morris: trajectories; sobol: base sample N (a power of 2)")
+    replications: int = Field(2, ge=1, le=1000, description="paired runs per arm at each sample point")
+    outputs: list[OUTPUT_KPIS] = Field(["retention", "npv"], min_length=1, description="KPIs to analyse")
+    compare: list[str] | None = Field(None, min_length=2, max_length=2,
+                                      description="[X, Y]: arms (or firms) whose paired difference X - Y is analysed; "
+                                                  "default: the first other arm and the baseline")
+    winner_by: Literal["retention", "customers", "market_share", "revenue", "profit", "npv", "nps"] = Field(
+        "npv", description="the KPI that decides which of X and Y wins at a sample point")
+
+    @field_validator("parameters")
+    @classmethod
+    def _ranges(cls, value):
+        for name, (low, high) in value.items():
+            if not low < high:
+                raise ValueError(f"{name}: [low, high] needs low < high, got [{low}, {high}]")
+        return value
+
+
+class SweepRange(BaseModel):
+    """A range of numbers for `grapevine sweep`: low to high (a grid takes `steps` values)."""
+
+    model_config = _STRICT
+    low: float
+    high: float
+    steps: int | None = Field(None, ge=2, le=10_000, description="grid: this many evenly spaced values, ends included")
+    integer: bool = Field(False, description="whole numbers (rounded)")
+    log: bool = Field(False, description="even on a log scale (needs low > 0)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SweepRange:
+        if not self.low < self.high:
+            raise ValueError(f"a range needs low < high, got low {self.low}, high {self.high}")
+        if self.log and self.low <= 0:
+            raise ValueError("log: true needs low > 0")
+        return self
+
+
+class Sweep(BaseModel):
+    """`grapevine sweep`: the scenario at every point of a grid or a sample, each with its replications (sim.sweep)."""
+
+    model_config = _STRICT
+    method: Literal["grid", "random", "latin_hypercube"] = Field(
+        "grid", description="grid: every combination | random | latin_hypercube: `samples` points over the ranges")
+    samples: int | None = Field(None, ge=1, le=1_000_000, description="random / latin_hypercube: number of points")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="seed of the sample (default: the scenario seed)")
+    parameters: dict[str, list[Any] | SweepRange] = Field(
+        min_length=1, max_length=40,
+        description="setting: [values] or {low, high, steps}; a --set path (market.n_people, firms[0].quality) "
+                    "or firms.NAME.setting / arms.NAME.policies[0].setting")
+
+    @model_validator(mode="after")
+    def _method(self) -> Sweep:
+        for name, spec in self.parameters.items():
+            if isinstance(spec, list) and not spec:
+                raise ValueError(f"parameters.{name}: give one or more values")
+            if isinstance(spec, SweepRange) and self.method == "grid" and spec.steps is None:
+                raise ValueError(f"parameters.{name}: a grid needs steps (how many values from low to high) "
+                                 f"or a list of values")
+            if isinstance(spec, SweepRange) and self.method != "grid" and spec.steps is not None:
+                raise ValueError(f"parameters.{name}: steps is for a grid; {self.method} samples the range")
+        if self.method == "grid" and self.samples is not None:
+            raise ValueError("samples is for method random or latin_hypercube; a grid takes every combination")
+        if self.method != "grid" and self.samples is None:
+            raise ValueError(f"method {self.method} needs samples: the number of points")
+        return self
+
+
 class Scenario(BaseModel):
     """A scenario file: the market, the firms, what to compare, how many replications, the seed."""
 
@@ -130,6 +209,10 @@ class Scenario(BaseModel):
     market: MarketParameters = Field(default_factory=MarketParameters, description="market parameters")
     firms: list[FirmSpec] = Field(min_length=1, max_length=50, description="the firms of the market")
     compare: Compare = Field(default_factory=Compare)
+    sensitivity: Sensitivity | None = Field(  # not part of a run: kept out of resolved() and digest()
+        None, exclude=True, description="uncertain settings and their ranges, for `grapevine sensitivity`")
+    sweep: Sweep | None = Field(  # not part of a run: kept out of resolved() and digest()
+        None, exclude=True, description="a grid or sample of settings, for `grapevine sweep`")
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

@@ -19,7 +19,8 @@ from sim.results import FINAL_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = str(ROOT / "scenarios" / "quickstart.yaml")
-TINY = ["--set", "market.n_people=400", "--set", "market.months=12", "--replications", "3", "--quiet"]
+TINY = ["--set", "market.n_people=400", "--set", "market.months=12", "--replications", "3", "--quiet",
+        "--no-figures"]  # figures have their own tests (test_plots, test_report)
 
 
 def grapevine(*args, cwd=None, timeout=120):

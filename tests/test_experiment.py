@@ -127,4 +127,4 @@ def test_head_to_head_compares_firms():
     shares = summary.groupby("replication")["market_share"].sum()
     assert np.allclose(shares, 100.0)
     [sentence] = experiment.verdicts(comparison, scenario, summary)
-    assert sentence.startswith("Carer ends with") and "replications." in sentence
+    assert sentence.startswith("Carer gains") and "replications." in sentence

@@ -1,0 +1,785 @@
+"""Figures of a run folder: each function takes saved results and returns a matplotlib figure.
+
+    from sim import plots
+    results = plots.load("results/renewal-neglect/20250101-120000")
+    plots.retention(results).savefig("retention.png")
+
+Every figure reads only what `grapevine run` saved (timeseries, summary, comparison,
+manifest), except the two pictures of the social network (`network` and
+`negative_talk_animation`), which build a small market from the scenario in the manifest
+(or use a `sim.Market` given to them).
+
+Design: the Okabe-Ito palette (safe for colour-blindness) with a different line style and
+marker for every arm, and hatches in the stacked areas, so that figures also read in black
+and white; the baseline is always black and solid. Fonts are large enough to be projected.
+Figures are `matplotlib.figure.Figure` objects drawn with the Agg canvas: pyplot is never
+imported, so no global state changes and nothing needs closing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Callable
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from .scenario import Scenario
+
+# --- style -------------------------------------------------------------------------------------
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+}
+# the baseline is black and solid; the others take these in order
+GROUP_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+GROUP_STYLES = ((0, (6, 2)), (0, (3, 1.5, 1, 1.5)), (0, (1, 1.2)), (0, (8, 2, 1, 2, 1, 2)), (0, (4, 4)), (0, (2, 3)))
+GROUP_MARKERS = ("s", "^", "D", "v", "P", "X", "*", "h")
+GREY = "#8c8c8c"
+
+# mood colours: good moods blue, bad vermillion, left dark grey; hatches for black and white
+MOOD_ORDER = ("delighted", "satisfied", "neutral", "dissatisfied", "churned")
+MOOD_STYLE = {
+    "delighted": ("#0072B2", ""),
+    "satisfied": ("#56B4E9", ".."),
+    "neutral": ("#F0E442", ""),
+    "dissatisfied": ("#D55E00", "//"),
+    "churned": ("#4d4d4d", "xx"),
+}
+MOOD_LABEL = {
+    "delighted": "delighted", "satisfied": "satisfied", "neutral": "neutral",
+    "dissatisfied": "dissatisfied", "churned": "left (since month 0)",
+}
+
+RC = {
+    "font.size": 13, "axes.titlesize": 15, "axes.titleweight": "bold", "axes.labelsize": 13,
+    "xtick.labelsize": 12, "ytick.labelsize": 12, "legend.fontsize": 12, "legend.title_fontsize": 12,
+    "figure.titlesize": 18, "figure.titleweight": "bold", "axes.spines.top": False,
+    "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "grid.linewidth": 0.8,
+    "lines.linewidth": 2.4, "svg.fonttype": "none", "hatch.linewidth": 0.8, "legend.frameon": False,
+}
+BAND = "shaded band: lowest to highest of the {n} replications"
+
+
+def styled(function: Callable) -> Callable:
+    """Draw under the shared style (fonts for projection, no top/right frame, light grid)."""
+
+    @wraps(function)
+    def draw(*args, **kwargs):
+        with matplotlib.rc_context(RC):
+            return function(*args, **kwargs)
+
+    return draw
+
+
+def footnote(figure: Figure, text: str) -> None:
+    """Small print under the figure (inside it: constrained layout makes room)."""
+    figure.supxlabel(text, x=0.005, ha="left", fontsize=11, color="#333333", fontweight="normal")
+
+
+def new_figure(width: float, height: float, **kwargs) -> Figure:
+    figure = Figure(figsize=(width, height), layout="constrained", **kwargs)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+# --- saved results ---------------------------------------------------------------------------
+@dataclass
+class Results:
+    """A run folder read back: the tables, the manifest and the scenario."""
+
+    timeseries: pd.DataFrame
+    summary: pd.DataFrame
+    comparison: pd.DataFrame
+    manifest: dict
+    scenario: Scenario
+    path: Path | None = None
+
+    @property
+    def head_to_head(self) -> bool:
+        return self.scenario.compare.kind == "head_to_head"
+
+    @property
+    def baseline(self) -> str:
+        return self.scenario.baseline
+
+    @property
+    def groups(self) -> list[str]:
+        """The compared arms (or, head to head, the firms), baseline wherever the scenario put it."""
+        return [f.name for f in self.scenario.firms] if self.head_to_head else self.scenario.arm_names()
+
+    @property
+    def group_word(self) -> str:
+        return "firm" if self.head_to_head else "arm"
+
+    @property
+    def replications(self) -> int:
+        return int(self.timeseries["replication"].nunique())
+
+    @property
+    def months(self) -> int:
+        return int(self.timeseries["month"].max())
+
+    def focal(self) -> pd.DataFrame:
+        """The compared series: the focal firm in every arm, or every firm head to head; column `group`."""
+        t = self.timeseries
+        if self.head_to_head:
+            return t.assign(group=t["firm"])
+        return t[t["firm"] == self.scenario.focal_firm].assign(group=t["arm"])
+
+    def wide(self, values: pd.Series | str) -> dict[str, pd.DataFrame]:
+        """Per group: a table month x replication of `values` (a column name or a series on `focal()`)."""
+        frame = self.focal()
+        column = frame[values] if isinstance(values, str) else values.reindex(frame.index)
+        frame = frame.assign(_value=column)
+        return {g: frame[frame["group"] == g].pivot(index="month", columns="replication", values="_value")
+                for g in self.groups}
+
+    def comparison_row(self, group: str, kpi: str) -> pd.Series:
+        c = self.comparison
+        return c[(c["compared"] == group) & (c["kpi"] == kpi)].iloc[0]
+
+
+def load(run_dir: str | Path) -> Results:
+    """Read a run folder written by `grapevine run`."""
+    path = Path(run_dir)
+    manifest = json.loads((path / "manifest.json").read_text())
+    if (path / "timeseries.parquet").exists():
+        timeseries = pd.read_parquet(path / "timeseries.parquet")
+    else:
+        timeseries = pd.read_csv(path / "timeseries.csv")
+    return Results(timeseries=timeseries, summary=pd.read_csv(path / "summary.csv"),
+                   comparison=pd.read_csv(path / "comparison.csv"), manifest=manifest,
+                   scenario=Scenario.model_validate(manifest["scenario"]), path=path)
+
+
+def as_results(results: Results | str | Path) -> Results:
+    return results if isinstance(results, Results) else load(results)
+
+
+def group_style(results: Results, group: str) -> dict:
+    """Colour, line style and marker of an arm (or firm): the same in every figure."""
+    if group == results.baseline:
+        return {"color": "#000000", "linestyle": "-", "marker": "o"}
+    others = [g for g in results.groups if g != results.baseline]
+    i = others.index(group)
+    return {"color": GROUP_COLOURS[i % len(GROUP_COLOURS)], "linestyle": GROUP_STYLES[i % len(GROUP_STYLES)],
+            "marker": GROUP_MARKERS[i % len(GROUP_MARKERS)]}
+
+
+def group_label(results: Results, group: str) -> str:
+    return f"{group} (baseline)" if group == results.baseline else group
+
+
+# --- numbers in words --------------------------------------------------------------------------
+def money_scale(top: float) -> tuple[float, str]:
+    top = abs(top)
+    return (1e9, " bn") if top >= 1e9 else (1e6, " M") if top >= 1e6 else (1e3, " K") if top >= 1e3 else (1.0, "")
+
+
+def money_text(value: float, scale: tuple[float, str] | None = None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    factor, unit = scale or money_scale(value)
+    shown = value / factor
+    digits = 2 if abs(shown) < 1 else 1 if abs(shown) < 100 else 0
+    return f"{shown:,.{digits}f}{unit}".replace("-", "\u2212")
+
+
+def money_axis(axis, top: float) -> None:
+    scale = money_scale(top)
+    axis.set_major_formatter(FuncFormatter(lambda v, _: money_text(v, scale) if v else "0"))
+
+
+def _mark_every(months: int) -> int:
+    return max(1, months // 8)
+
+
+def _subtitle(results: Results) -> str:
+    m = results.scenario.market
+    return (f"{results.scenario.name}: {m.n_people:,} people, {m.months} months, "
+            f"{m.contract_months}-month contracts, {results.replications} paired replications")
+
+
+def _lines(ax, results: Results, tables: dict[str, pd.DataFrame], band: bool = True):
+    """Mean line per group (with its own style and markers) and the band across replications."""
+    for group in results.groups:
+        table = tables[group]
+        style = group_style(results, group)
+        mean = table.mean(axis=1)
+        if band and table.shape[1] > 1:
+            ax.fill_between(table.index, table.min(axis=1), table.max(axis=1), color=style["color"], alpha=0.15,
+                            linewidth=0)
+        ax.plot(mean.index, mean.to_numpy(), color=style["color"], linestyle=style["linestyle"],
+                marker=style["marker"], markevery=_mark_every(len(mean)), markersize=7,
+                label=group_label(results, group))
+
+
+def _label_ends(ax, ends, fmt: str, x: float) -> None:
+    """Write each line's last value at the right edge, nudged apart so that labels never overlap."""
+    low, high = ax.get_ylim()
+    gap = 0.055 * (high - low)
+    placed = []
+    for value, group, colour in sorted(ends):
+        y = value if not placed else max(value, placed[-1] + gap)
+        placed.append(y)
+        ax.annotate(fmt.format(value), xy=(x, value), xytext=(8, 0), textcoords="offset points",
+                    va="center", ha="left", color=colour, fontsize=12, fontweight="bold",
+                    annotation_clip=False) if y == value else ax.annotate(
+            fmt.format(value), xy=(x, value), xytext=(x, y), textcoords="data", va="center", ha="left",
+            color=colour, fontsize=12, fontweight="bold", annotation_clip=False,
+            arrowprops=dict(arrowstyle="-", color=colour, lw=0.8))
+
+
+# --- 1. customers retained ----------------------------------------------------------------------
+@styled
+def retention(results: Results | str | Path) -> Figure:
+    """Share of the month-0 customers still with the firm, per arm: mean and band across replications."""
+    results = as_results(results)
+    tables = results.wide(results.focal()["retained"] * 100.0)
+    figure = new_figure(11, 6.5)
+    ax = figure.add_subplot()
+    _lines(ax, results, tables)
+    ax.set_xlim(0, results.months)
+    ax.set_ylim(bottom=0, top=102)
+    _label_ends(ax, [(float(tables[g].mean(axis=1).iloc[-1]), g, group_style(results, g)["color"])
+                     for g in results.groups], "{:.1f}%", results.months)
+    whose = "each firm" if results.head_to_head else results.scenario.focal_firm
+    ax.set_title(f"Customers kept: share of the month-0 customers still with {whose}", loc="left")
+    ax.set_xlabel("month")
+    ax.set_ylabel("customers kept (% of month-0 customers)")
+    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.legend(title=f"{results.group_word} (line: mean; {BAND.format(n=results.replications)})",
+              loc="lower left", ncols=min(len(results.groups), 3))
+    figure.suptitle(_subtitle(results), x=0.01, ha="left", fontsize=12, fontweight="normal", color="#333333")
+    return figure
+
+
+# --- 2. money --------------------------------------------------------------------------------------
+MONEY_KPIS = (("revenue", "Revenue to date"), ("profit", "Profit to date"), ("npv", "Net present value to date"))
+
+
+@styled
+def money(results: Results | str | Path) -> Figure:
+    """Cumulative revenue, profit and NPV per arm over time; below, the paired differences at the horizon."""
+    results = as_results(results)
+    focal = results.focal()
+    cumulative_revenue = focal.groupby(["group", "replication"])["revenue"].cumsum()
+    series = {"revenue": cumulative_revenue, "profit": focal["cumulative_profit"], "npv": focal["npv"]}
+    figure = new_figure(17, 10)
+    grid = figure.add_gridspec(2, 3, height_ratios=[1.25, 1])
+    others = [g for g in results.groups if g != results.baseline]
+    for column, (kpi, title) in enumerate(MONEY_KPIS):
+        ax = figure.add_subplot(grid[0, column])
+        tables = results.wide(series[kpi])
+        _lines(ax, results, tables)
+        top = max(float(t.max().max()) for t in tables.values())
+        money_axis(ax.yaxis, top)
+        ax.set_xlim(0, results.months)
+        ax.set_title(title, loc="left")
+        ax.set_xlabel("month")
+        ax.set_ylabel("currency units, cumulative")
+        if column == 0:
+            ax.legend(loc="upper left", title=results.group_word)
+
+        ax = figure.add_subplot(grid[1, column])
+        _forest(ax, results, kpi, others)
+        ax.set_title(f"{title.split(' to date')[0]}: difference from {results.baseline}", loc="left", fontsize=14)
+    figure.suptitle(f"Money: revenue, profit and NPV per {results.group_word}, and the paired difference from "
+                    f"{results.baseline} at month {results.months}", x=0.01, ha="left")
+    footnote(figure, f"{_subtitle(results)}. Top: mean line, {BAND.format(n=results.replications)}.\n"
+                f"Bottom: mean paired difference with its 95% interval; a hollow marker means the interval "
+                f"includes zero (no clear difference).")
+    return figure
+
+
+def _forest(ax, results: Results, kpi: str, groups: list[str]) -> None:
+    """The paired difference from the baseline with its 95% interval, one row per group."""
+    rows = [results.comparison_row(g, kpi) for g in groups]
+    top = max([abs(float(r[c])) for r in rows for c in ("diff_low", "diff_high") if not pd.isna(r[c])] or [1.0])
+    scale = money_scale(top) if kpi not in ("retention", "market_share", "nps") else None
+    for y, (group, row) in enumerate(zip(groups, rows)):
+        style = group_style(results, group)
+        clear = not bool(row["diff_includes_zero"]) and not pd.isna(row["diff"])
+        ax.errorbar(row["diff"], y, xerr=[[row["diff"] - row["diff_low"]], [row["diff_high"] - row["diff"]]],
+                    fmt=style["marker"], color=style["color"], markersize=11, capsize=7, elinewidth=2.5,
+                    markerfacecolor=style["color"] if clear else "white", markeredgewidth=2)
+        text = (f"{money_text(row['diff'], scale)}  [{money_text(row['diff_low'], scale)}, "
+                f"{money_text(row['diff_high'], scale)}]" if scale else
+                f"{row['diff']:+.1f}  [{row['diff_low']:+.1f}, {row['diff_high']:+.1f}]")
+        ax.annotate(text, xy=(row["diff"], y), xytext=(0, 13), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=11.5, color=style["color"])
+    ax.axvline(0, color="#000000", linewidth=1.2)
+    ax.set_yticks(range(len(groups)), groups)
+    ax.set_ylim(-0.7, len(groups) - 0.3)
+    ax.grid(axis="y", visible=False)
+    span = max(top, 1e-9) * 1.5
+    ax.set_xlim(-span, span)
+    if scale:
+        money_axis(ax.xaxis, top)
+        ax.set_xlabel(f"minus {results.baseline} at month {results.months} (currency units)")
+    else:
+        ax.set_xlabel(f"minus {results.baseline} (percentage points)")
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+
+
+# --- 3. moods --------------------------------------------------------------------------------------
+def mood_counts(results: Results) -> dict[str, pd.DataFrame]:
+    """Per group: month x mood, mean over replications; 'churned' counts everyone who left since month 0."""
+    focal = results.focal()
+    left = focal[[c for c in focal.columns if c.startswith("churned_")]].sum(axis=1)
+    focal = focal.assign(churned=left.groupby([focal["group"], focal["replication"]]).cumsum())
+    means = focal.groupby(["group", "month"])[list(MOOD_ORDER)].mean()
+    return {g: means.loc[g] for g in results.groups}
+
+
+@styled
+def moods(results: Results | str | Path) -> Figure:
+    """How the customers feel, month by month, stacked, with those who have left on top."""
+    results = as_results(results)
+    counts = mood_counts(results)
+    n = len(results.groups)
+    columns = min(n, 3)
+    rows = math.ceil(n / columns)
+    figure = new_figure(5.6 * columns + 0.6, 4.6 * rows + 1.4)
+    axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False).ravel()
+    for ax, group in zip(axes, results.groups):
+        table = counts[group]
+        ax.stackplot(table.index, *[table[m].to_numpy() for m in MOOD_ORDER],
+                     colors=[MOOD_STYLE[m][0] for m in MOOD_ORDER], hatch=[MOOD_STYLE[m][1] for m in MOOD_ORDER],
+                     edgecolor="white", linewidth=0.6)
+        ax.set_title(group_label(results, group), loc="left")
+        ax.set_xlim(0, results.months)
+        ax.grid(False)
+        ax.set_xlabel("month")
+        last = table.iloc[-1]
+        customers = last[list(MOOD_ORDER[:4])].sum()
+        happy = (last["delighted"] + last["satisfied"]) / max(customers, 1) * 100
+        ax.text(0.98, 0.03, f"month {results.months}: {happy:.0f}% of customers\nsatisfied or delighted",
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=11.5,
+                bbox=dict(boxstyle="round,pad=0.3", facecolor="white", edgecolor="#999999", alpha=0.92))
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    for ax in axes[::columns]:
+        ax.set_ylabel("people (mean over replications)")
+    handles = [Patch(facecolor=MOOD_STYLE[m][0], hatch=MOOD_STYLE[m][1], edgecolor="white", label=MOOD_LABEL[m])
+               for m in reversed(MOOD_ORDER)]
+    figure.legend(handles=handles, loc="outside upper right", ncols=5, fontsize=12)
+    whose = "each firm's" if results.head_to_head else f"{results.scenario.focal_firm}'s"
+    figure.suptitle(f"Mood of {whose} customers over time, and those who left", x=0.01, ha="left")
+    footnote(figure, f"{_subtitle(results)}. Areas are stacked; their top is everyone who was a customer "
+                f"at some time since month 0.")
+    return figure
+
+
+# --- 4. word of mouth and acquisitions ------------------------------------------------------------
+WORD_OF_MOUTH = (
+    ("messages_negative", "Negative messages", "messages / month"),
+    ("messages_positive", "Positive messages (referrals)", "messages / month"),
+    ("messages_defended", "Defences of the firm", "messages / month"),
+    ("acquired_advertising", "New customers from advertising", "customers / month"),
+    ("acquired_referral", "New customers from referrals", "customers / month"),
+    ("left", "Customers leaving", "customers / month"),
+)
+
+
+def smooth(table: pd.DataFrame) -> pd.DataFrame:
+    """Months 1.. (month 0 has no flows), as a centred 3-month moving average of each replication."""
+    return table.loc[1:].rolling(3, center=True, min_periods=1).mean()
+
+
+@styled
+def word_of_mouth(results: Results | str | Path) -> Figure:
+    """What people say each month (negative, positive, defending) and where new customers come from."""
+    results = as_results(results)
+    focal = results.focal()
+    left = focal[[c for c in focal.columns if c.startswith("churned_")]].sum(axis=1)
+    figure = new_figure(17, 9.5)
+    axes = figure.subplots(2, 3, sharex=True).ravel()
+    for ax, (column, title, unit) in zip(axes, WORD_OF_MOUTH):
+        values = left if column == "left" else focal[column] if column in focal else pd.Series(0.0, focal.index)
+        tables = {g: smooth(t) for g, t in results.wide(values).items()}
+        _lines(ax, results, tables, band=False)
+        ax.set_title(title, loc="left")
+        ax.set_ylabel(unit)
+        ax.set_ylim(bottom=0)
+        ax.set_xlim(0, results.months)
+    for ax in axes[3:]:
+        ax.set_xlabel("month")
+    axes[0].legend(loc="lower left", title=results.group_word, ncols=1 if len(results.groups) <= 3 else 2)
+    whose = "each firm" if results.head_to_head else results.scenario.focal_firm
+    figure.suptitle(f"Word of mouth about {whose} and where its customers come from and go", x=0.01, ha="left")
+    footnote(figure, f"{_subtitle(results)}. Lines: mean of the replications, 3-month moving average.\nReferrals "
+                f"are the positive messages; defences are loyal customers answering negative talk.")
+    return figure
+
+
+# --- 5. market share ---------------------------------------------------------------------------------
+def share_tables(results: Results) -> dict[str, pd.DataFrame]:
+    """Per firm: month x replication, the firm's share of all customers (%); as summary's market_share."""
+    t = results.timeseries
+    if t["firm"].nunique() < 2:
+        raise ValueError("market share needs two or more firms (a head-to-head scenario)")
+    total = t.groupby(["arm", "replication", "month"])["customers"].transform("sum").clip(lower=1.0)
+    share = 100.0 * t["customers"] / total
+    if results.head_to_head:
+        return results.wide(share)
+    focal = t["firm"] == results.scenario.focal_firm
+    return {g: t[focal & (t["arm"] == g)].assign(_v=share).pivot(index="month", columns="replication", values="_v")
+            for g in results.groups}
+
+
+@styled
+def market_share(results: Results | str | Path) -> Figure:
+    """Each firm's share of all customers over time (head to head), mean and band across replications."""
+    results = as_results(results)
+    tables = share_tables(results)
+    figure = new_figure(11, 6.5)
+    ax = figure.add_subplot()
+    _lines(ax, results, tables)
+    ax.set_xlim(0, results.months)
+    low = min(float(t.min().min()) for t in tables.values())
+    high = max(float(t.max().max()) for t in tables.values())
+    pad = max(2.0, 0.15 * (high - low))
+    ax.set_ylim(max(0.0, low - pad), min(100.0, high + pad))
+    _label_ends(ax, [(float(tables[g].mean(axis=1).iloc[-1]), g, group_style(results, g)["color"])
+                     for g in results.groups], "{:.1f}%", results.months)
+    if results.head_to_head and len(results.groups) == 2:
+        ax.axhline(50, color=GREY, linewidth=1, linestyle=":")
+    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_title("Market share: each firm's share of all customers", loc="left")
+    ax.set_xlabel("month")
+    ax.set_ylabel("share of all customers (%)")
+    ax.legend(title=f"{results.group_word} (line: mean; {BAND.format(n=results.replications)})",
+              loc="best")
+    figure.suptitle(_subtitle(results), x=0.01, ha="left", fontsize=12, fontweight="normal", color="#333333")
+    return figure
+
+
+# --- 6. the social network of a small market -------------------------------------------------------
+def small_market(results: Results | str | Path | None = None, arm: str | None = None, n_people: int = 400,
+                 seed: int | None = None, **settings):
+    """A small market (`n_people` on a small world) with the scenario's market and firm settings."""
+    from .market import Market
+
+    market_settings: dict = {}
+    firms = None
+    if results is not None:
+        results = as_results(results)
+        scenario = results.scenario
+        market_settings = scenario.market.model_dump(mode="json")
+        firms = scenario.firms_for("head_to_head" if results.head_to_head else arm or results.baseline)
+        seed = scenario.seed if seed is None else seed
+    market_settings.update(n_people=n_people, network="small_world", edge_list_path=None)
+    market_settings.update(settings)
+    return Market(firms=firms, seed=1 if seed is None else seed, **market_settings)
+
+
+def _layout(market, seed: int = 7) -> np.ndarray:
+    """Positions for drawing: a force layout started from a ring, so that a small world keeps its ring."""
+    import networkx as nx
+
+    graph = market.network.to_networkx()
+    n = graph.number_of_nodes()
+    angle = 2 * np.pi * np.arange(n) / max(n, 1)
+    start = {i: (math.cos(a), math.sin(a)) for i, a in enumerate(angle)}
+    positions = nx.spring_layout(graph, pos=start, seed=seed, iterations=60)
+    return np.array([positions[i] for i in range(n)])
+
+
+def _edges(market, xy: np.ndarray) -> np.ndarray:
+    net = market.network
+    rows = net.rows
+    upper = rows < net.indices
+    return np.stack([xy[rows[upper]], xy[net.indices[upper]]], axis=1)
+
+
+def _draw_edges(ax, market, xy) -> None:
+    from matplotlib.collections import LineCollection
+
+    ax.add_collection(LineCollection(_edges(market, xy), colors="#bbbbbb", linewidths=0.5, alpha=0.6, zorder=1))
+
+
+FIRM_MARKERS = ("o", "s", "^", "D", "v", "P")
+MOOD_NAMES = ("dissatisfied", "neutral", "satisfied", "delighted")
+
+
+@styled
+def network(results: Results | str | Path | None = None, market=None, n_people: int = 400) -> Figure:
+    """The social network of a small market: people coloured by mood, shaped by firm; prospects grey."""
+    if market is None:
+        market = small_market(results, n_people=n_people)
+    c, p = market.customers, market.parameters
+    xy = _layout(market)
+    mood = c.mood(p)
+    figure = new_figure(11, 10)
+    ax = figure.add_subplot()
+    _draw_edges(ax, market, xy)
+    prospects = ~c.is_customer
+    ax.scatter(xy[prospects, 0], xy[prospects, 1], s=22, color="#d9d9d9", edgecolor="#8c8c8c", linewidth=0.5,
+               zorder=2)
+    handles = [Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor="#d9d9d9",
+                      markeredgecolor="#8c8c8c", label=f"not a customer ({prospects.sum()})")]
+    for code, name in enumerate(MOOD_NAMES):
+        colour, hatch = MOOD_STYLE[name]
+        handles.append(Patch(facecolor=colour, edgecolor="#333333", label=f"{name} ({(c.is_customer & (mood == code)).sum()})"))
+    for k, firm in enumerate(market.firms):
+        mine = c.is_customer & (c.firm == k)
+        colours = [MOOD_STYLE[MOOD_NAMES[m]][0] for m in mood[mine]]
+        ax.scatter(xy[mine, 0], xy[mine, 1], s=85, c=colours, marker=FIRM_MARKERS[k % len(FIRM_MARKERS)],
+                   edgecolor="#222222", linewidth=0.7, zorder=3)
+        handles.append(Line2D([], [], marker=FIRM_MARKERS[k % len(FIRM_MARKERS)], linestyle="", markersize=10,
+                              markerfacecolor="white", markeredgecolor="#222222",
+                              label=f"customer of {firm.name} ({mine.sum()})"))
+    ax.set_aspect("equal")
+    ax.axis("off")
+    figure.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=12)
+    ties = int(market.network.indices.size // 2)
+    figure.suptitle(f"Who knows whom: {market.network.n} people, {ties:,} ties (small world); "
+                    f"customers coloured by mood", x=0.01, ha="left")
+    where = f" with the settings of {as_results(results).scenario.name}" if results is not None else ""
+    ax.set_title(f"A small market{where}, after the warm-up. Grey lines are ties; colour = mood; "
+                 f"marker shape = firm.", loc="left", fontsize=12, fontweight="normal", color="#333333")
+    return figure
+
+
+# --- 7. negative talk spreading after a wave of failures (animated) ------------------------------
+@styled
+def negative_talk_animation(results: Results | str | Path | None = None, market=None, path: str | Path | None = None,
+                            months: int = 8, wave_month: int = 2, wave_failure_rate: float = 0.3, firm: int = 0,
+                            n_people: int = 400, fps: float = 1.0, dpi: int = 72) -> Figure:
+    """An animation of word of mouth: `firm` fails far more often during month `wave_month`, then recovers.
+
+    Frames show who tells others about a bad experience, who hears net bad news about the firm,
+    and who has left it. Written as a GIF to `path` (PillowWriter) when given; the figure
+    returned shows the month of the wave, and `figure.animation` holds the animation."""
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    if market is None:
+        market = small_market(results, n_people=n_people)
+    c, p = market.customers, market.parameters
+    xy = _layout(market)
+    normal_rate = float(market.firm_failure_rate[firm])
+    firm_name = market.firms[firm].name
+    start_customer = c.is_customer & (c.firm == firm)
+    frames = []
+    for month in range(months + 1):
+        before = c.attitude[:, firm].copy()
+        if month > 0:
+            if month == wave_month:
+                market.firm_failure_rate[firm] = wave_failure_rate
+            market.step()
+            market.firm_failure_rate[firm] = normal_rate
+        news = c.attitude[:, firm] - p.attitude_memory * before if month > 0 else np.zeros(c.n)
+        frames.append({
+            "month": month,
+            "telling": (c.talks_negative & (c.firm == firm)).copy() if month > 0 else np.zeros(c.n, bool),
+            "heard": news < -0.05,
+            "left": start_customer & (c.firm != firm),
+            "customer": (c.is_customer & (c.firm == firm)).copy(),
+            "messages": float(market.metrics["messages_negative"][firm]) if month > 0 else 0.0,
+        })
+
+    figure = new_figure(11, 11.5)
+    grid = figure.add_gridspec(2, 1, height_ratios=[5, 1.1])
+    ax = figure.add_subplot(grid[0])
+    bars_ax = figure.add_subplot(grid[1])
+    _draw_edges(ax, market, xy)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    kinds = (
+        ("other", dict(s=20, color="#e0e0e0", edgecolor="#9a9a9a", linewidth=0.4, marker="o"), "not a customer"),
+        ("customer", dict(s=55, color="#56B4E9", edgecolor="#1f4e79", linewidth=0.6, marker="o"),
+         f"customer of {firm_name}"),
+        ("heard", dict(s=75, color="#E69F00", edgecolor="#222222", linewidth=0.7, marker="s"),
+         "heard bad news this month"),
+        ("telling", dict(s=170, color="#D55E00", edgecolor="#000000", linewidth=1.0, marker="^"),
+         "tells 10-15 people about a failure"),
+        ("left", dict(s=70, color="#000000", linewidth=2.0, marker="x"), f"has left {firm_name}"),
+    )
+    scatters = {name: ax.scatter([], [], zorder=z + 2, **style) for z, (name, style, _) in enumerate(kinds)}
+    handles = [Line2D([], [], linestyle="", marker=style["marker"], markersize=10 if name != "other" else 7,
+                      markerfacecolor=style["color"], markeredgecolor=style.get("edgecolor", style["color"]),
+                      markeredgewidth=2 if name == "left" else 1, label=label) for name, style, label in kinds]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=3, fontsize=12)
+    title = ax.set_title("", loc="left", fontsize=16)
+    xs = np.arange(months + 1)
+    bars = bars_ax.bar(xs, [f["messages"] for f in frames], color="#bbbbbb", edgecolor="#333333")
+    bars_ax.set_xticks(xs)
+    bars_ax.set_xlabel("month")
+    bars_ax.set_ylabel("negative\nmessages")
+    bars_ax.set_title(f"Negative messages about {firm_name} per month", loc="left", fontsize=13)
+    bars_ax.grid(axis="x", visible=False)
+    bars_ax.annotate("wave of failures", xy=(wave_month, frames[wave_month]["messages"]), xytext=(0, 4),
+                     textcoords="offset points", ha="center", va="bottom", fontsize=11, color="#D55E00")
+
+    def draw(i: int):
+        f = frames[i]
+        telling, heard, left = f["telling"], f["heard"] & ~f["telling"], f["left"]
+        customer = f["customer"] & ~telling & ~heard
+        other = ~(telling | heard | left | customer)
+        for name, mask in (("other", other), ("customer", customer), ("heard", heard), ("telling", telling),
+                           ("left", left)):
+            scatters[name].set_offsets(xy[mask] if mask.any() else np.empty((0, 2)))
+        for j, bar in enumerate(bars):
+            bar.set_facecolor("#D55E00" if j == i else "#bbbbbb" if j < i else "#f2f2f2")
+            bar.set_hatch("//" if j == wave_month else "")
+        wave = (f"WAVE OF FAILURES: failure rate {normal_rate:.0%} -> {wave_failure_rate:.0%} this month"
+                if f["month"] == wave_month else f"failure rate {normal_rate:.0%} a month"
+                if f["month"] else "before: a settled market")
+        title.set_text(f"Month {f['month']}: {wave}\n{int(telling.sum())} telling, {int(heard.sum())} hearing bad "
+                       f"news, {int(left.sum())} of {int(start_customer.sum())} customers gone")
+        return [*scatters.values(), title, *bars]
+
+    animation = FuncAnimation(figure, draw, frames=len(frames), interval=1000 / fps, blit=False)
+    if path is not None:
+        animation.save(str(path), writer=PillowWriter(fps=fps), dpi=dpi)
+    draw(min(wave_month, months))
+    figure.animation = animation
+    figure.frames = frames
+    return figure
+
+
+# --- 8. the poster -------------------------------------------------------------------------------
+def question(results: Results) -> str:
+    """The scenario's question: the 'Question:' paragraph of the file's header, else its description."""
+    source = results.manifest.get("scenario_file") or ""
+    candidates = [Path(source)]
+    if results.path is not None:
+        candidates.append(results.path / Path(source).name)
+    for candidate in candidates:
+        try:
+            text = candidate.read_text()
+        except (OSError, ValueError):
+            continue
+        comments = []
+        for line in text.splitlines():
+            if not line.startswith("#"):
+                break
+            comments.append(line[1:].strip())
+        body = " ".join(comments)
+        if "Question:" in body:
+            answer = body.split("Question:", 1)[1]
+            for stop in (" Compare,", "   -", " - ", "`grapevine", " Read the", " Every arm", " Edit any"):
+                answer = answer.split(stop)[0]
+            answer = answer.strip().rstrip(":")
+            return answer[:1].upper() + answer[1:]
+    return results.scenario.description
+
+
+@styled
+def poster(results: Results | str | Path, verdicts: list[str] | None = None) -> Figure:
+    """The verdict for a scenario on one page: the question, the answer, and the pictures behind it."""
+    from .experiment import verdicts as make_verdicts
+
+    results = as_results(results)
+    if verdicts is None:
+        verdicts = make_verdicts(results.comparison, results.scenario, focal_summary(results))
+    asked = textwrap.wrap(question(results), 140)
+    said = [textwrap.fill(f"\u2022 {_keep_units(v)}", 135, subsequent_indent="   ") for v in verdicts]
+    figure = new_figure(18, 11)
+    grid = figure.add_gridspec(3, 2, height_ratios=[0.3 + 0.11 * len(asked), 0.18 + 0.1 * "\n".join(said).count("\n")
+                                                    + 0.1 * len(said), 2.6], width_ratios=[1.1, 1.6])
+    right = grid[2, 1].subgridspec(2, 2, height_ratios=[1.25, 1])
+    head = figure.add_subplot(grid[0, :])
+    head.axis("off")
+    head.text(0, 1.0, results.scenario.description or results.scenario.name, fontsize=23, fontweight="bold",
+              va="top", ha="left", transform=head.transAxes)
+    head.text(0, 0.62 - 0.05 * len(asked), "\n".join(asked), fontsize=14, va="top", ha="left",
+              transform=head.transAxes, color="#222222", style="italic")
+
+    words = figure.add_subplot(grid[1, :])
+    words.axis("off")
+    text = "\n".join(said)
+    words.text(0, 1, "Verdict", fontsize=16, fontweight="bold", va="top", ha="left", transform=words.transAxes)
+    words.text(0.075, 1, text, fontsize=14 if len(verdicts) <= 3 else 12, va="top", ha="left",
+               transform=words.transAxes, linespacing=1.35,
+               bbox=dict(boxstyle="round,pad=0.5", facecolor="#f4f4f4", edgecolor="#bbbbbb"))
+
+    # 1: retention (or share) over time
+    ax = figure.add_subplot(grid[2, 0])
+    if results.head_to_head:
+        tables = share_tables(results)
+        ylabel, kpi, title = "share of all customers (%)", "market_share", "Market share"
+    else:
+        tables = results.wide(results.focal()["retained"] * 100.0)
+        ylabel, kpi, title = "customers kept (% of month-0 customers)", "retention", "Customers kept"
+    _lines(ax, results, tables)
+    ax.set_xlim(0, results.months)
+    if not results.head_to_head:
+        ax.set_ylim(0, 102)
+    _label_ends(ax, [(float(tables[g].mean(axis=1).iloc[-1]), g, group_style(results, g)["color"])
+                     for g in results.groups], "{:.1f}%", results.months)
+    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_title(f"{title} over time", loc="left")
+    ax.set_xlabel("month")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="lower left", title=f"band: range of {results.replications} runs", fontsize=11.5)
+
+    # 2, 3: paired differences from the baseline at the horizon
+    others = [g for g in results.groups if g != results.baseline]
+    ax = figure.add_subplot(right[0, 0])
+    _forest(ax, results, kpi, others)
+    ax.set_title(f"{title}: vs baseline", loc="left")
+    ax.set_xlabel(f"percentage points vs\n{results.baseline}")
+    ax = figure.add_subplot(right[0, 1], sharey=ax)
+    _forest(ax, results, "npv", others)
+    ax.tick_params(labelleft=False)
+    ax.set_title("NPV: vs baseline", loc="left")
+    ax.set_xlabel(f"currency units vs\n{results.baseline}")
+
+    # 4: the mood at the horizon
+    ax = figure.add_subplot(right[1, :])
+    counts = mood_counts(results)
+    left = np.zeros(len(results.groups))
+    for mood in MOOD_ORDER:
+        values = np.array([counts[g][mood].iloc[-1] for g in results.groups])
+        colour, hatch = MOOD_STYLE[mood]
+        ax.barh(range(len(results.groups)), values, left=left, color=colour, hatch=hatch, edgecolor="white",
+                label=MOOD_LABEL[mood])
+        left += values
+    ax.set_yticks(range(len(results.groups)), results.groups)
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("people (mean over runs)")
+    ax.set_title(f"Mood of the customers at month {results.months}, and everyone who left since month 0",
+                 loc="left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=5, fontsize=11.5)
+
+    footnote(figure, f"{_subtitle(results)}; arms share network and luck (common random numbers).\n"
+                f"Filled marker: the 95% interval of the paired difference excludes zero; hollow: no clear "
+                f"difference. Made with Grapevine.")
+    return figure
+
+
+def _keep_units(sentence: str) -> str:
+    """No line break between a number and its unit (12.3 K)."""
+    import re
+
+    return re.sub(r"(\d) (K|M|bn)\b", "\\1\u00a0\\2", sentence)
+
+
+def focal_summary(results: Results) -> pd.DataFrame:
+    s = results.summary
+    return s if results.head_to_head else s[s["firm"] == results.scenario.focal_firm]
+
+
+# --- all of them -------------------------------------------------------------------------------------
+def figures_for(results: Results) -> dict[str, Callable[[Results], Figure]]:
+    """The saved-results figures that apply to this run, by file stem, in report order."""
+    chosen = {"poster": poster, "retention": retention}
+    if results.timeseries["firm"].nunique() > 1:
+        chosen["market-share"] = market_share
+    chosen.update({"money": money, "moods": moods, "word-of-mouth": word_of_mouth, "network": network})
+    return chosen

@@ -1,0 +1,211 @@
+"""The live dashboard (`grapevine dashboard`): settings from scenarios, and the page in a real browser.
+
+The browser test starts the dashboard as a user would (a subprocess on a free port of
+127.0.0.1), drives Debian's Chromium headless through Playwright, and saves a screenshot
+(in pytest's tmp dir, or in $GRAPEVINE_SCREENSHOT_DIR when set).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sim.dashboard import DashboardMarket, dashboard_settings, initial_values, model_params, summary_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+START_TIMEOUT = 120  # seconds for the server to answer (imports are slow on a busy 2-core machine)
+UI_TIMEOUT = 60_000  # milliseconds for the page to show something
+
+
+# --- without a browser: what the sliders start at and what they build -------------------------
+def test_package_defaults_give_a_small_drawable_market():
+    settings = dashboard_settings(None)
+    values = initial_values(settings)
+    assert values["n_people"] <= 1000 and values["complaints"] == "no policy"
+    market = DashboardMarket(**{**values, "n_people": 120, "months": 3})
+    assert len(market.agents) == 120  # every person is a Mesa agent on the network grid
+    assert market.firms[0].policies == ()
+    market.step()
+    assert summary_rows(market)["This month"][0][2] == "1 of 3"
+
+
+def test_scenario_defaults_come_from_the_baseline_arm_and_first_firm():
+    quick = dashboard_settings("quickstart")
+    assert quick["firm_name"] == "Telco" and quick["levers"]["complaints"] == "ignore until renewal"
+    assert quick["market"]["months"] == 48 and quick["market"]["contract_months"] == 12
+    duel = dashboard_settings(str(ROOT / "scenarios" / "head-to-head.yaml"))
+    assert duel["firm_name"] == "Carer"
+    assert duel["levers"]["complaints"] == "service recovery" and duel["levers"]["recovery_effort"] == 0.7
+
+
+def test_every_lever_turns_its_policy_on():
+    values = initial_values(dashboard_settings(None))
+    values.update(n_people=60, months=2, complaints="service recovery", recovery_effort=0.9, gift_value_share=0.01,
+                  checkin_months=6, retention_discount=0.25, winback_discount=0.3, upsell="everyone",
+                  negative_reach=20, failure_rate=0.1)
+    market = DashboardMarket(**values)
+    kinds = {type(policy).__name__: policy for policy in market.firms[0].policies}
+    assert set(kinds) == {"ServiceRecovery", "SmallGifts", "ProactiveCheckIns", "RetentionOffers",
+                          "WinBackOffers", "Upsell"}
+    assert kinds["ServiceRecovery"].effort == 0.9 and kinds["Upsell"].target == "everyone"
+    assert market.firms[0].failure_rate == 0.1
+    low, high = market.parameters.negative_reach_min, market.parameters.negative_reach_max
+    assert low <= 20 <= high
+    market.step()
+
+
+def test_every_slider_starts_inside_its_range():
+    for scenario in (None, "quickstart", "head-to-head", "recovery-effort"):
+        for name, spec in model_params(dashboard_settings(scenario)).items():
+            if isinstance(spec, dict) and spec.get("type", "").startswith("Slider"):
+                assert spec["min"] <= spec["value"] <= spec["max"], (scenario, name)
+            elif isinstance(spec, dict) and spec.get("type") == "Select":
+                assert spec["value"] in spec["values"], (scenario, name)
+
+
+# --- in a real browser -------------------------------------------------------------------------
+def _browser_missing() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (Debian: apt-get install chromium; .ci/run does this as root)"
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is missing (pip install -e '.[test]')"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dashboard():
+    """`grapevine dashboard quickstart` on a free port: yields (url, printed output)."""
+    reason = _browser_missing()
+    if reason:
+        pytest.skip(reason)
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", "dashboard", "quickstart", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+    )
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
+    reader.start()
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                reader.join(5)
+                pytest.fail(f"the dashboard exited with {process.returncode}:\n{''.join(output)}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the dashboard did not answer on {url} within {START_TIMEOUT} s:\n{''.join(output)}")
+            time.sleep(0.5)
+        yield url, output
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path) -> Path:
+    chosen = os.environ.get("GRAPEVINE_SCREENSHOT_DIR")
+    folder = Path(chosen) if chosen else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _chart_images(page) -> list[str]:
+    """The drawn figures (network and charts): PNG images of real size."""
+    return page.evaluate(
+        """() => Array.from(document.images)
+                 .filter(i => i.complete && i.naturalWidth > 200 && i.naturalHeight > 150)
+                 .map(i => i.src)"""
+    )
+
+
+@pytest.mark.browser
+def test_dashboard_in_a_real_browser(dashboard, screenshot_dir):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, output = dashboard
+    assert f"open {url}" in "".join(output), "the command says where to point the browser"
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1300})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(url)
+
+            # the page loads: title bar, controls, the summary of the market
+            expect(page.get_by_text("Grapevine: Telco")).to_be_visible(timeout=UI_TIMEOUT)
+            month = page.locator('[data-key="month"]')
+            expect(month).to_have_text("0 of 48", timeout=UI_TIMEOUT)
+            expect(page.locator('[data-key="policies"]')).to_have_text("IgnoreUntilRenewal")
+
+            # the charts render: the network and four charts are drawn images
+            page.wait_for_function(
+                """() => Array.from(document.images)
+                     .filter(i => i.complete && i.naturalWidth > 200 && i.naturalHeight > 150).length >= 5""",
+                timeout=UI_TIMEOUT,
+            )
+            charts_before = _chart_images(page)
+
+            # move a slider (failure rate, 0 to 0.2: a click in the middle of its track) ...
+            control = page.locator(".v-input").filter(has_text="Failure rate")
+            slider = control.locator("[role=slider]")
+            expect(slider).to_have_attribute("aria-valuenow", "0.02")
+            track = control.locator(".v-slider").bounding_box()
+            page.mouse.click(track["x"] + track["width"] * 0.5, track["y"] + track["height"] / 2)
+            expect(slider).to_have_attribute("aria-valuenow", "0.1")
+            expect(page.locator('[data-key="failure_rate"]')).to_have_text("0.02")  # not applied yet
+
+            # ... Reset builds a market with it, Step runs a month: the shown values change
+            page.get_by_role("button", name="Reset").click()
+            expect(page.locator('[data-key="failure_rate"]')).to_have_text("0.1", timeout=UI_TIMEOUT)
+            expect(month).to_have_text("0 of 48")
+            page.get_by_role("button", name="Step").click()
+            expect(month).to_have_text("1 of 48", timeout=UI_TIMEOUT)
+            page.get_by_role("button", name="Step").click()
+            expect(month).to_have_text("2 of 48", timeout=UI_TIMEOUT)
+            page.wait_for_function(
+                """(before) => {
+                     const now = Array.from(document.images)
+                       .filter(i => i.complete && i.naturalWidth > 200 && i.naturalHeight > 150).map(i => i.src);
+                     return now.length >= 5 && now.filter(src => !before.includes(src)).length >= 4;
+                   }""",
+                arg=charts_before, timeout=UI_TIMEOUT,
+            )  # the charts were redrawn with the new months
+
+            shot = screenshot_dir / "dashboard.png"
+            page.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot: {shot}")
+            assert shot.stat().st_size > 20_000
+            assert not errors, errors
+        finally:
+            browser.close()
