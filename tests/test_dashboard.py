@@ -17,6 +17,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import sim
+
 import pytest
 
 from sim.dashboard import DashboardMarket, dashboard_settings, initial_values, model_params, summary_rows
@@ -179,11 +181,12 @@ def test_dashboard_in_a_real_browser(dashboard, screenshot_dir):
             # move a slider (failure rate, 0 to 0.2: a click in the middle of its track) ...
             control = page.locator(".v-input").filter(has_text="Failure rate")
             slider = control.locator("[role=slider]")
-            expect(slider).to_have_attribute("aria-valuenow", "0.02")
+            default = f"{sim.Firm().failure_rate:g}"  # the quickstart firm keeps the default failure rate
+            expect(slider).to_have_attribute("aria-valuenow", default)
             track = control.locator(".v-slider").bounding_box()
             page.mouse.click(track["x"] + track["width"] * 0.5, track["y"] + track["height"] / 2)
             expect(slider).to_have_attribute("aria-valuenow", "0.1")
-            expect(page.locator('[data-key="failure_rate"]')).to_have_text("0.02")  # not applied yet
+            expect(page.locator('[data-key="failure_rate"]')).to_have_text(default)  # not applied yet
 
             # ... Reset builds a market with it, Step runs a month: the shown values change
             page.get_by_role("button", name="Reset").click()
