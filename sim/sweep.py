@@ -50,7 +50,7 @@ from .scenario import Scenario, ScenarioError, Sweep, SweepRange, _format, parse
 FINAL_FILES = ("points.csv", "timeseries.parquet", "summary.csv", "comparison.csv")
 MAX_POINTS = 1_000_000
 FORBIDDEN = ("name", "description", "sweep", "sensitivity")
-ROW_GROUP = 50_000  # rows of timeseries.parquet written at a time
+ROW_GROUP = 20_000  # rows of timeseries.parquet written at a time (the bound on what is buffered)
 
 
 # --- the design: settings, their paths and the points ---------------------------------------
@@ -495,6 +495,8 @@ def finalize(folder: SweepFolder) -> dict:
                 timeseries = timeseries[columns].astype({k: v for k, v in dtypes.items() if k in timeseries})
                 buffer.append(pa.Table.from_pandas(timeseries, schema=schema, preserve_index=False))
                 rows += len(timeseries)
+                if len(buffer) >= 32:  # many small tables cost more than their rows: merge them
+                    buffer = [pa.concat_tables(buffer).combine_chunks()]
                 if rows >= ROW_GROUP:
                     writer.write_table(pa.concat_tables(buffer))
                     buffer, rows = [], 0

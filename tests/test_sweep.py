@@ -211,9 +211,13 @@ def test_client_memory_stays_flat_as_the_sweep_grows(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sweep, "ROW_GROUP", 100)  # rows buffered before a write: the bound, made small here
     monkeypatch.setattr(sweep, "SHOW", 2)  # points kept for the screen: the other bound
+    def markets() -> int:
+        gc.collect()
+        return sum(isinstance(o, Market) for o in gc.get_objects())
+
+    before = markets()  # other tests may keep markets of their own
     small, large = saved(3), saved(12)
-    gc.collect()
-    assert not [o for o in gc.get_objects() if isinstance(o, Market)]  # no model outlives its run
+    assert markets() <= before  # no model outlives its run (mesa 3.3 keeps them: experiment.release)
     peak(small)  # first use: imports and caches
     small_peak, large_peak = peak(small), peak(large)
     assert large_peak < 1.2 * small_peak + 100_000, (small_peak, large_peak)
