@@ -76,6 +76,14 @@ class MarketParameters(BaseModel):
     disconfirmation_sensitivity: float = P(
         1.5, "satisfaction per quality unit", "Oliver 1980 expectation-disconfirmation; calibrated", ge=0
     )
+    performance_weight: float = P(
+        0.7, "satisfaction per quality unit above the norm",
+        "Churchill & Surprenant 1982: performance drives satisfaction beyond disconfirmation", ge=0
+    )
+    quality_norm: float = P(
+        0.7, "quality units (0-1)", "modelling choice: the quality customers take as standard in the category",
+        ge=0, le=1
+    )
     loss_aversion: float = P(
         2.25, "ratio", "Tversky & Kahneman 1992: losses weigh about 2.25x gains", ge=1
     )

@@ -458,7 +458,8 @@ def test_bad_news_holds_prospects_back_from_joining():
 
 STEADY = dict(
     **PRISTINE, **NOBODY_MOVES,
-    quality=0.6, quality_noise=0.0, failure_rate=0.0,
+    quality=0.6, quality_norm=0.6, quality_noise=0.0, failure_rate=0.0,
+    performance_weight=0.0,  # disconfirmation in isolation; performance has its own test
     temperament_mean=0.5, temperament_spread=0.0,
     disconfirmation_sensitivity=1.0, satisfaction_memory=0.5,
 )
@@ -478,6 +479,16 @@ def mean_satisfaction(market) -> float:
 def test_met_expectations_keep_satisfaction_at_temperament():
     market = make_market(**STEADY).run(3)
     np.testing.assert_allclose(market.customers.satisfaction[members(market)], 0.5)
+
+
+def test_a_better_service_keeps_customers_happier_even_once_it_is_expected(defaults):
+    # performance above the category norm pleases in itself (Churchill & Surprenant 1982):
+    # after a year expectations have caught up, yet the better firm's customers are happier
+    settled = {**STEADY, "performance_weight": defaults.performance_weight}
+    settled = {key: value for key, value in settled.items() if key != "quality"}
+    good = make_market(**settled, quality=0.8).run(12)
+    normal = make_market(**settled, quality=0.6).run(12)
+    assert mean_satisfaction(good) > mean_satisfaction(normal) + 0.05
 
 
 def test_losses_weigh_more_than_gains():

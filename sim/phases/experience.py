@@ -6,8 +6,10 @@ with what the customer expected; a shortfall weighs `loss_aversion` times a surp
 Expectations adapt to the service experienced, so a surprise repeated stops surprising.
 A delight beyond the service (`customers.surprise`, e.g. a gift) adds to what is felt
 without raising expectations of the service; gifts keep their own expectation.
-Satisfaction is an exponential average settling at each person's temperament when
-expectations are met. Loyalty grows slowly while satisfied and erodes while unhappy.
+Performance also counts in itself (Churchill & Surprenant 1982): service above the
+category's `quality_norm` pleases even once it is expected, so a better firm keeps happier
+customers after the surprise has faded. Satisfaction is an exponential average settling at
+each person's temperament when expectations are met by a service of normal quality. Loyalty grows slowly while satisfied and erodes while unhappy.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ def run(market) -> None:
     gap = experience - c.expectation[members]
     felt = np.where(gap >= 0, gap, p.loss_aversion * gap)
     felt = np.where(failed, felt * (1.0 - p.forgiveness * loyalty), felt) + c.surprise[members]
-    target = np.clip(c.temperament[members] + p.disconfirmation_sensitivity * felt, 0.0, 1.0)
+    performance = p.performance_weight * (experience - p.quality_norm)
+    target = np.clip(c.temperament[members] + p.disconfirmation_sensitivity * felt + performance, 0.0, 1.0)
     satisfaction = p.satisfaction_memory * c.satisfaction[members] + (1 - p.satisfaction_memory) * target
     c.satisfaction[members] = satisfaction
     c.expectation[members] += p.expectation_adaptation * (experience - c.expectation[members])
