@@ -32,7 +32,6 @@ difference is sharp, and a setting that cannot change the outcome gets an index 
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import math
 import sys
@@ -48,7 +47,7 @@ import pandas as pd
 
 from . import experiment
 from .results import atomic_text, atomic_write, code_hash, git_state, now, versions
-from .scenario import Scenario, ScenarioError, Sensitivity, _format, parse_path, validate
+from .scenario import Scenario, ScenarioError, Sensitivity, setting_path, validate
 
 NUM_LEVELS = 4  # Morris grid levels
 
@@ -147,33 +146,9 @@ def prepare(scenario: Scenario, spec: Sensitivity | dict | None = None, source: 
 
 
 def resolve_path(name: str, data: dict) -> tuple:
-    """'firms.Telco.failure_rate' / 'arms.recover.policies[0].effort' / a --set path -> a field path."""
-    text = name.strip()
-    for prefix, items, at in (("firms.", data.get("firms", []), ("firms",)),
-                              ("arms.", data.get("compare", {}).get("arms", []), ("compare", "arms"))):
-        if text.startswith(prefix):
-            rest = text[len(prefix):]
-            matches = [(i, item["name"]) for i, item in enumerate(items) if rest.startswith(item["name"] + ".")]
-            if not matches:
-                choices = ", ".join(item["name"] for item in items) or "none"
-                raise ScenarioError([f"{name}: no {prefix[:-2]} named like that (choose from {choices})"])
-            i, found = max(matches, key=lambda m: len(m[1]))
-            path = (*at, i, *parse_path(rest[len(found) + 1:]))
-            break
-    else:
-        path = parse_path(text)
-    node: Any = data
-    for depth, part in enumerate(path):
-        ok = (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int)
-                                                          and part < len(node))
-        if not ok:
-            where = _format(path[:depth]) or "the scenario"
-            hint = ""
-            if isinstance(node, dict):
-                guess = difflib.get_close_matches(str(part), list(node), n=1)
-                hint = f" (did you mean '{guess[0]}'?)" if guess else ""
-            raise ScenarioError([f"{name}: {where} has no {part!r}{hint}"])
-        node = node[part]
+    """The field path of an uncertain setting (see `scenario.setting_path`); it must be a number."""
+    path = setting_path(name, data)
+    node = _get(data, path)
     if isinstance(node, bool) or not (node is None or isinstance(node, (int, float))):
         raise ScenarioError([f"{name}: is {node!r}, not a number; only numeric settings can be varied"])
     return path

@@ -442,6 +442,39 @@ def parse_path(text: str) -> tuple:
     return tuple(parts)
 
 
+def setting_path(name: str, data: dict) -> tuple:
+    """The field path of a setting to vary, checked against the scenario's data: a --set path
+    ('market.n_people', 'firms[0].quality') or a name ('firms.Telco.quality',
+    'arms.recover.policies[0].effort'). Used by sensitivity analyses and sweeps."""
+    text = name.strip()
+    for prefix, items, at in (("firms.", data.get("firms", []), ("firms",)),
+                              ("arms.", data.get("compare", {}).get("arms", []), ("compare", "arms"))):
+        if text.startswith(prefix):
+            rest = text[len(prefix):]
+            matches = [(i, item["name"]) for i, item in enumerate(items) if rest.startswith(item["name"] + ".")]
+            if not matches:
+                choices = ", ".join(item["name"] for item in items) or "none"
+                raise ScenarioError([f"{name}: no {prefix[:-2]} of that name (choose from {choices})"])
+            i, found = max(matches, key=lambda m: len(m[1]))
+            path = (*at, i, *parse_path(rest[len(found) + 1:]))
+            break
+    else:
+        path = parse_path(text)
+    node: Any = data
+    for depth, part in enumerate(path):
+        ok = ((isinstance(node, dict) and part in node)
+              or (isinstance(node, list) and isinstance(part, int) and part < len(node)))
+        if not ok:
+            where = _format(path[:depth]) or "the scenario"
+            hint = ""
+            if isinstance(node, dict):
+                guess = difflib.get_close_matches(str(part), list(node), n=1)
+                hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+            raise ScenarioError([f"{name}: {where} has no {part!r}{hint}"])
+        node = node[part]
+    return path
+
+
 def apply_override(data: dict, item: str) -> tuple:
     """`path=value` (value in YAML: 3000, 0.8, [ServiceRecovery], {kind: SmallGifts})."""
     path_text, sep, value_text = item.partition("=")

@@ -27,7 +27,6 @@ memory), so the client's memory does not grow with the number of points.
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import itertools
 import json
@@ -45,7 +44,7 @@ import pandas as pd
 
 from . import experiment
 from .results import FILE_MODE, atomic_text, code_hash, git_state, now, versions
-from .scenario import Scenario, ScenarioError, Sweep, SweepRange, _format, parse_path, validate
+from .scenario import Scenario, ScenarioError, Sweep, SweepRange, setting_path, validate
 
 FINAL_FILES = ("points.csv", "timeseries.parquet", "summary.csv", "comparison.csv")
 MAX_POINTS = 1_000_000
@@ -127,36 +126,11 @@ def prepare(scenario: Scenario, source: str = "scenario", points: list | None = 
 
 
 def resolve_path(name: str, data: dict) -> tuple:
-    """'market.n_people', 'firms[0].quality', 'firms.Telco.quality', 'arms.recover.policies[0].effort'."""
-    text = name.strip()
-    for prefix, items, at in (("firms.", data.get("firms", []), ("firms",)),
-                              ("arms.", data.get("compare", {}).get("arms", []), ("compare", "arms"))):
-        if text.startswith(prefix):
-            rest = text[len(prefix):]
-            matches = [(i, item["name"]) for i, item in enumerate(items) if rest.startswith(item["name"] + ".")]
-            if not matches:
-                choices = ", ".join(item["name"] for item in items) or "none"
-                raise ScenarioError([f"{name}: no {prefix[:-2]} of that name (choose from {choices})"])
-            i, found = max(matches, key=lambda m: len(m[1]))
-            path = (*at, i, *parse_path(rest[len(found) + 1:]))
-            break
-    else:
-        path = parse_path(text)
+    """The field path of a swept setting (see `scenario.setting_path`), not the seed's neighbours."""
+    path = setting_path(name, data)
     if path[0] in FORBIDDEN:
         raise ScenarioError([f"{name}: {path[0]} cannot be swept; sweep settings of the market, firms, arms, "
                              f"seed or replications"])
-    node: Any = data
-    for depth, part in enumerate(path):
-        ok = ((isinstance(node, dict) and part in node)
-              or (isinstance(node, list) and isinstance(part, int) and part < len(node)))
-        if not ok:
-            where = _format(path[:depth]) or "the scenario"
-            hint = ""
-            if isinstance(node, dict):
-                guess = difflib.get_close_matches(str(part), list(node), n=1)
-                hint = f" (did you mean '{guess[0]}'?)" if guess else ""
-            raise ScenarioError([f"{name}: {where} has no {part!r}{hint}"])
-        node = node[part]
     return path
 
 

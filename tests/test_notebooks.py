@@ -3,7 +3,6 @@ outputs, and runs top to bottom (at toy sizes: GRAPEVINE_SMALL=1)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
