@@ -104,7 +104,8 @@ class Person(mesa.Agent):
         felt = gap if gap >= 0 else p.loss_aversion * gap
         if self.failed:
             felt *= 1.0 - p.forgiveness * self.loyalty
-        target = clip(self.temperament + p.disconfirmation_sensitivity * felt, 0.0, 1.0)
+        performance = p.performance_weight * (experience - p.quality_norm)  # quality counts in itself
+        target = clip(self.temperament + p.disconfirmation_sensitivity * felt + performance, 0.0, 1.0)
         self.satisfaction = p.satisfaction_memory * self.satisfaction + (1 - p.satisfaction_memory) * target
         self.expectation += p.expectation_adaptation * (experience - self.expectation)
         pleased = clip((self.satisfaction - p.satisfied_above) / (1 - p.satisfied_above + 1e-12), 0, 1)
@@ -155,8 +156,9 @@ class Person(mesa.Agent):
         if self.talks_negative:
             reach = self.random.randint(p.negative_reach_min, p.negative_reach_max)
             for listener, strong in self.random.sample(self.contacts, min(reach, len(self.contacts))):
-                # defended: the listener knows a loyal customer of the firm (the talker included)
-                defended = any(c.firm == self.firm and c.loyalty >= p.loyal_above for c, _ in listener.contacts)
+                # defended: the listener knows a loyal customer of the firm other than the talker
+                defended = any(c is not self and c.firm == self.firm and c.loyalty >= p.loyal_above
+                               for c, _ in listener.contacts)
                 listener.heard_negative += self.tie_weight(strong) * (1.0 - p.defence_damping * defended)
                 m.count("messages_negative")
                 m.count("messages_defended", defended)
@@ -175,7 +177,8 @@ class Person(mesa.Agent):
         self.heard_positive = self.heard_negative = 0.0
 
     # --- phase 4: churn and renewal -------------------------------------------------------
-    def monthly_hazard(self) -> float:
+    def lasting_hazard(self) -> float:
+        """The hazard the customer's lasting state implies (sim/phases/churn.py: state_hazard)."""
         p = self.model.p
         z = (
             p.churn_satisfaction * (p.temperament_mean - self.satisfaction)
@@ -184,9 +187,13 @@ class Person(mesa.Agent):
             - p.churn_attitude * self.attitude
             # one firm: no rival to prefer (best rival attitude 0) and its price is the mean price
         )
-        weaker_if_loyal = (1.0 - self.loyalty) / max(1.0 - p.initial_loyalty_mean, 1e-9)
-        social = 1.0 + p.peer_defection_effect * self.peer_defections * weaker_if_loyal
-        return min(1.0, p.base_churn * math.exp(z) * social)  # no policy here annoys anyone
+        return min(1.0, p.base_churn * math.exp(z))
+
+    def passing_pressure(self) -> float:
+        """This month's multiplier from contacts who just defected (no policy here annoys anyone)."""
+        p = self.model.p
+        weaker_if_loyal = (1.0 - self.loyalty) / max(1.0 - self.model.mean_loyalty, 1e-9)
+        return 1.0 + p.peer_defection_effect * self.peer_defections * weaker_if_loyal
 
     def decide_to_stay(self) -> None:
         if self.is_customer:
@@ -197,14 +204,15 @@ class Person(mesa.Agent):
 
     def renew_or_leave(self) -> None:
         m, p = self.model, self.model.p
-        hazard = self.monthly_hazard()
-        if self.contract_end == m.month:
-            reason, chance = "renewal", 1.0 - (1.0 - hazard) ** max(m.contract_months, 1)
+        lasting, passing = self.lasting_hazard(), self.passing_pressure()
+        if self.contract_end == m.month:  # the contract's lasting hazard plus one month of passing pressure
+            reason = "renewal"
+            chance = 1.0 - (1.0 - lasting) ** max(m.contract_months, 1) * (1.0 - min(1.0, lasting * (passing - 1.0)))
         elif self.contract_end > m.month:
             reason = "contract_break"
             chance = p.contract_break_probability * (self.satisfaction < p.contract_break_below)
         else:
-            reason, chance = "no_contract", hazard
+            reason, chance = "no_contract", min(1.0, lasting * passing)
         if self.random.random() < chance:
             if reason == "contract_break":
                 m.revenue += min(self.contract_end - m.month, p.contract_break_penalty_months) * m.price
@@ -294,6 +302,8 @@ class TwinMarket(mesa.Model):
         self.agents.shuffle_do("complain")  # 2 (and the firm's answer)
         self.agents.shuffle_do("talk")  # 3 word of mouth...
         self.agents.do("listen")  # ...heard by everyone at once
+        loyalties = [person.loyalty for person in self.agents if person.is_customer]
+        self.mean_loyalty = sum(loyalties) / max(len(loyalties), 1)
         self.agents.shuffle_do("decide_to_stay")  # 4 churn and renewal
         for leaver in self.leavers:  # a defecting contact weighs in full next month
             for contact, _ in leaver.contacts:
