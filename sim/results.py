@@ -41,6 +41,18 @@ def _umask() -> int:
 FILE_MODE = 0o666 & ~_umask()
 
 
+def provenance(extra_versions: dict | None = None) -> dict:
+    """What a manifest records about how and when results were made."""
+    return {
+        "versions": {**versions(), **(extra_versions or {})},
+        "git": git_state(),
+        "code_hash": code_hash(),
+        "started": now(),
+        "finished": None,
+        "resumed": [],
+    }
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -94,12 +106,7 @@ class RunFolder:
             "scenario": scenario.resolved(),
             "runs": len(scenario.arm_names()) * scenario.replications,
             "seeds": {str(r): experiment.replication_seed(scenario.seed, r) for r in range(scenario.replications)},
-            "versions": versions(),
-            "git": git_state(),
-            "code_hash": code_hash(),
-            "started": now(),
-            "finished": None,
-            "resumed": [],
+            **provenance(),
         }
         folder = cls(out, scenario, manifest)
         folder.runs.mkdir(parents=True, exist_ok=True)

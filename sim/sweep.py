@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from . import experiment
-from .results import FILE_MODE, atomic_text, code_hash, git_state, now, versions
+from .results import FILE_MODE, atomic_text, code_hash, now, provenance
 from .scenario import Scenario, ScenarioError, Sweep, SweepRange, setting_path, validate
 
 FINAL_FILES = ("points.csv", "timeseries.parquet", "summary.csv", "comparison.csv")
@@ -280,12 +280,7 @@ class SweepFolder:
             "sweep_hash": design.digest(),
             "runs": len(design.points) * design.runs_per_point,
             "seeds": {str(r): experiment.replication_seed(scenario.seed, r) for r in range(scenario.replications)},
-            "versions": {**versions(), **_dask_versions()},
-            "git": git_state(),
-            "code_hash": code_hash(),
-            "started": now(),
-            "finished": None,
-            "resumed": [],
+            **provenance(_dask_versions()),
         }
         folder = cls(out, design, manifest)
         folder.runs.mkdir(parents=True, exist_ok=True)
