@@ -193,19 +193,7 @@ def sample(design: Design, seed: int | None = None) -> np.ndarray:
 
 
 # --- running the points ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class PointTask:
-    """One run at one sample point (picklable: workers get plain engine keywords)."""
-
-    point: int
-    run: experiment.RunTask
-
-    @property
-    def key(self) -> str:
-        return f"p{self.point:05d}__{self.run.key}"
-
-
-def _simulate(task: PointTask) -> pd.DataFrame:
+def _simulate(task: experiment.PointTask) -> pd.DataFrame:
     return experiment.simulate(task.run)
 
 
@@ -215,13 +203,13 @@ def _kpis(frame: pd.DataFrame, scenario: Scenario) -> dict:
     return {row["firm"]: {k: float(row[k]) for k in experiment.KPIS} for _, row in summary.iterrows()}
 
 
-def tasks(design: Design, X: np.ndarray) -> list[PointTask]:
+def tasks(design: Design, X: np.ndarray) -> list[experiment.PointTask]:
     out = []
     for i, row in enumerate(X):
         point = point_scenario(design, row)
         for task in experiment.plan(point):
             if task.arm in design.arms and task.replication < design.spec.replications:
-                out.append(PointTask(i, task))
+                out.append(experiment.PointTask(i, task))
     return out
 
 

@@ -134,14 +134,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _resume_alone(args, what: str) -> None:
+    if args.scenario or args.overrides or args.replications or args.out:
+        raise ScenarioError([f"--resume {what}: give no scenario, --set, --replications or --out with it"])
+
+
 # --- commands -------------------------------------------------------------------------------
 def cmd_run(args) -> int:
     from .results import RunFolder
 
     if args.resume is not None:
-        if args.scenario or args.overrides or args.replications or args.out:
-            raise ScenarioError(["--resume RUN_DIR takes the scenario from the run folder: "
-                                 "give no scenario, --set, --replications or --out with it"])
+        _resume_alone(args, "RUN_DIR takes the scenario from the run folder")
         folder = RunFolder.resume(args.resume)
     else:
         if not args.scenario:
@@ -226,9 +229,7 @@ def cmd_sweep(args) -> int:
     from .executors import ExecutorError, make_executor, scheduler_from
 
     if args.resume is not None:
-        if args.scenario or args.overrides or args.replications or args.out:
-            raise ScenarioError(["--resume SWEEP_DIR takes the scenario and the points from the sweep folder: "
-                                 "give no scenario, --set, --replications or --out with it"])
+        _resume_alone(args, "SWEEP_DIR takes the scenario and the points from the sweep folder")
         folder = sweep.SweepFolder.resume(args.resume)
     else:
         if not args.scenario:

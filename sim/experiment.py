@@ -52,6 +52,18 @@ class RunTask:
         return f"{self.arm}__r{self.replication}"
 
 
+@dataclass(frozen=True)
+class PointTask:
+    """One run at one point of a design: a sweep's grid or sample, a sensitivity sample."""
+
+    point: int
+    run: RunTask
+
+    @property
+    def key(self) -> str:
+        return f"p{self.point:05d}__{self.run.key}"
+
+
 def replication_seed(scenario_seed: int, replication: int) -> int:
     """The market seed of replication r: the same in every arm, from (seed, r) only."""
     state = np.random.SeedSequence([int(scenario_seed), int(replication)]).generate_state(2, np.uint32)

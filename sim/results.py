@@ -41,6 +41,20 @@ def _umask() -> int:
 FILE_MODE = 0o666 & ~_umask()
 
 
+def reopen(folder, kind: str) -> None:
+    """Resume a run or sweep folder: warn if the code changed, clear what a killed process left
+    half-written (hidden temp files, never finished ones) and record the resume in the manifest."""
+    if folder.manifest.get("code_hash") != code_hash():
+        print(f"warning: the grapevine code changed since {folder.path} was started; the runs still to do "
+              f"may not match the saved ones (start a new {kind} for a clean comparison)", file=sys.stderr)
+    for temp in folder.path.rglob(".*.tmp"):
+        temp.unlink(missing_ok=True)
+    folder.runs.mkdir(exist_ok=True)
+    folder.manifest["resumed"].append(now())
+    folder.manifest["finished"] = None
+    folder.save_manifest()
+
+
 def provenance(extra_versions: dict | None = None) -> dict:
     """What a manifest records about how and when results were made."""
     return {
@@ -127,16 +141,8 @@ class RunFolder:
         if scenario.digest() != manifest.get("scenario_hash"):
             raise ScenarioError([f"--resume {path}: the scenario in manifest.json does not match its hash "
                                  f"(edited, or written by another version of grapevine); start a new run"])
-        if manifest.get("code_hash") != code_hash():
-            print(f"warning: the grapevine code changed since {path} was started; the runs still to do "
-                  f"may not match the saved ones (start a new run for a clean comparison)", file=sys.stderr)
         folder = cls(path, scenario, manifest)
-        for temp in path.rglob(".*.tmp"):  # left by a killed process; never a finished file
-            temp.unlink(missing_ok=True)
-        folder.runs.mkdir(exist_ok=True)
-        manifest["resumed"].append(now())
-        manifest["finished"] = None
-        folder.save_manifest()
+        reopen(folder, "run")
         return folder
 
     # --- runs -----------------------------------------------------------------------------

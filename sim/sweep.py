@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from . import experiment
-from .results import FILE_MODE, atomic_text, code_hash, now, provenance
+from .results import FILE_MODE, atomic_text, now, provenance, reopen
 from .scenario import Scenario, ScenarioError, Sweep, SweepRange, setting_path, validate
 
 FINAL_FILES = ("points.csv", "timeseries.parquet", "summary.csv", "comparison.csv")
@@ -221,16 +221,7 @@ def _short(v) -> str:
 
 
 # --- runs ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SweepTask:
-    """One run of one point (picklable; what a worker receives)."""
-
-    point: int
-    run: experiment.RunTask
-
-    @property
-    def key(self) -> str:
-        return f"p{self.point:05d}__{self.run.key}"
+SweepTask = experiment.PointTask  # one run of one point (picklable; what a worker receives)
 
 
 def simulate(task: SweepTask) -> pd.DataFrame:
@@ -307,16 +298,8 @@ class SweepFolder:
         if design.digest() != manifest.get("sweep_hash"):
             raise ScenarioError([f"--resume {path}: the sweep in manifest.json does not match its hash "
                                  f"(edited, or written by another version of grapevine); start a new sweep"])
-        if manifest.get("code_hash") != code_hash():
-            print(f"warning: the grapevine code changed since {path} was started; the runs still to do "
-                  f"may not match the saved ones (start a new sweep for a clean comparison)", file=sys.stderr)
         folder = cls(path, design, manifest)
-        for temp in path.rglob(".*.tmp"):  # left by a killed process; never a finished file
-            temp.unlink(missing_ok=True)
-        folder.runs.mkdir(exist_ok=True)
-        manifest["resumed"].append(now())
-        manifest["finished"] = None
-        folder.save_manifest()
+        reopen(folder, "sweep")
         return folder
 
     def run_path(self, task: SweepTask) -> Path:
