@@ -37,7 +37,9 @@ class Customers:
         self.satisfaction = np.zeros(n)  # 0-1
         self.loyalty = np.zeros(n)  # 0-1: renews, refers, defends, forgives; not the same as satisfaction
         self.attitude = np.zeros((n, n_firms))  # -1..1 toward each firm, from what they hear
-        self.peer_defections = np.zeros(n)  # decaying count of contacts who recently left their firm
+        # decaying count of contacts who recently left each firm: only defections from one's own
+        # firm weigh (Nitzan & Libai 2011 observe one firm's customers leaving it)
+        self.peer_defections = np.zeros((n, n_firms))
         self.grievance = np.zeros(n)  # slowly fading memory of unresolved problems (TARP repurchase gap)
         self.failures = np.zeros(n, np.int16)  # service failures with the current firm
         self.recovered = np.zeros(n, bool)  # a complaint of theirs was recovered (the paradox happens once)

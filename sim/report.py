@@ -27,6 +27,7 @@ from typing import Callable
 
 from . import experiment, plots
 from .results import atomic_text, atomic_write
+from .sectors import SECTORS
 
 DPI = 110
 ANIMATION = "negative-talk"
@@ -147,6 +148,7 @@ def describe(results: plots.Results) -> list[str]:
               f"{_percent(m.initial_customer_share)} of them are customers when the market starts, after "
               f"{m.warm_up_months} warm-up months without policies. Contracts last {m.contract_months} months; "
               f"the price is {m.price:g} a month; NPV discounts profits at {_percent(m.discount_rate)} a year.")]
+    text.append(e(sector_sentence(results)))
     firms = []
     for firm in s.firms:
         policies = ", ".join(_policy_text(p.model_dump(mode="json")) for p in firm.policies)
@@ -170,6 +172,18 @@ def describe(results: plots.Results) -> list[str]:
                   f"(common random numbers), so differences are paired; intervals are 95% t-intervals of the "
                   f"paired differences (seed {s.seed})."))
     return text
+
+
+def sector_sentence(results: plots.Results) -> str:
+    """The baseline's simulated churn set beside the published churn of the scenario's sector."""
+    sector = SECTORS[results.scenario.sector]
+    focal = results.focal()
+    baseline = focal[(focal["group"] == results.baseline) & (focal["month"] > 0)]
+    churn = float(baseline["churn_rate"].mean())
+    verdict = ("within it" if sector.contains(churn) else
+               "outside it: check the market's churn settings (base_churn, contract_months) before trusting levels")
+    return (f"The scenario models {sector.label}, where firms lose {sector.band()} of their customers "
+            f"({sector.source}); here {results.baseline} loses {churn:.2%} a month, {verdict}.")
 
 
 STYLE = """

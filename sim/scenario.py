@@ -25,6 +25,7 @@ from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, Validati
 from .firm import Firm
 from .parameters import MarketParameters
 from .policies import Policy, make_policy
+from .sectors import SectorName
 
 MAX_FILE_BYTES = 1_000_000
 MAX_VALUES = 100_000  # values after expanding YAML aliases (a "billion laughs" stops here)
@@ -206,6 +207,8 @@ class Scenario(BaseModel):
     description: str = Field("", max_length=300, description="one line: the question the scenario answers")
     seed: int = Field(1, ge=0, le=2**63 - 1, description="same seed, same results")
     replications: int = Field(10, ge=2, le=10_000, description="paired runs per arm (2 or more for an interval)")
+    sector: SectorName = Field(
+        "postpaid_mobile", description="the sector modelled: its published churn is the check on the market")
     market: MarketParameters = Field(default_factory=MarketParameters, description="market parameters")
     firms: list[FirmSpec] = Field(min_length=1, max_length=50, description="the firms of the market")
     compare: Compare = Field(default_factory=Compare)
@@ -639,6 +642,8 @@ STARTER = """\
 
 name: {name}
 description: What does caring for complaining customers do to retention and NPV?
+sector: postpaid_mobile  # or prepaid_mobile, broadband, b2c_subscription, b2b_subscription:
+                         # `grapevine run` sets the market's churn beside the sector's published churn
 
 seed: 1              # same seed => same results
 replications: 10     # paired runs per arm; more = narrower intervals
@@ -653,7 +658,7 @@ market:              # any market parameter; the rest keep their defaults
 firms:               # (required) one or more firms
   - name: Telco
     quality: 0.7         # mean service quality, 0 to 1
-    failure_rate: 0.03   # chance of a service failure per customer per month
+    failure_rate: 0.015  # chance of a service failure per customer per month
     # price: 50          # default: the market's price
     # advertising: 0.0025
 

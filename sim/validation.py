@@ -37,6 +37,7 @@ from typing import Callable
 import numpy as np
 
 from .market import Market
+from .sectors import SECTORS, Sector
 from .presets import EVIDENCE_WOM
 
 PASS, FAIL, LIMIT, INFO = "pass", "FAIL", "LIMIT", "info"
@@ -479,13 +480,7 @@ def check_peer_decay(size: Size) -> list[Check]:
     )]
 
 
-# Sector bands (mission-anchors section 3): every shipped scenario has contracts, which is the
-# postpaid telecom/broadband setting; a scenario without contracts would be a B2C subscription.
-POSTPAID = (0.010, 0.017, "postpaid telecom 1.0-1.7%/month (AT&T 1.71%, Verizon 1.23%)")
-SUBSCRIPTION = (0.03, 0.07, "prepaid 3-6%, B2C subscriptions ~6.8%/month (Recurly)")
-
-
-def scenario_churn(path: Path, size: Size) -> tuple[str, float, tuple]:
+def scenario_churn(path: Path, size: Size) -> tuple[str, float, Sector]:
     """Mean monthly churn of the baseline arm's focal firm (every firm, head to head)."""
     from .scenario import load_scenario
 
@@ -494,17 +489,14 @@ def scenario_churn(path: Path, size: Size) -> tuple[str, float, tuple]:
     if size.scenario_people:
         market["n_people"] = size.scenario_people
     arm = scenario.arm_names()[0] if scenario.compare.kind == "head_to_head" else scenario.baseline
-    firms = scenario.firms_for(arm)
-    contracts = [market["contract_months"] if f.get("contract_months") is None else f["contract_months"] for f in firms]
-    band = POSTPAID if min(contracts) > 0 else SUBSCRIPTION
     rates = []
     for seed in range(size.scenario_seeds):
-        monthly = Market(firms=firms, seed=seed, **market).run().monthly()
+        monthly = Market(firms=scenario.firms_for(arm), seed=seed, **market).run().monthly()
         monthly = monthly[monthly.month > 0]
         if scenario.focal_firm:
             monthly = monthly[monthly.firm == scenario.focal_firm]
         rates.append(float(monthly.churn_rate.mean()))
-    return scenario.name, float(np.mean(rates)), band
+    return scenario.name, float(np.mean(rates)), SECTORS[scenario.sector]
 
 
 def check_sector_churn(size: Size) -> list[Check]:
@@ -512,10 +504,10 @@ def check_sector_churn(size: Size) -> list[Check]:
 
     rows = []
     for path in sorted(SHIPPED.glob("*.yaml")):
-        name, rate, (low, high, note) = scenario_churn(path, size)
+        name, rate, sector = scenario_churn(path, size)
         rows.append(Check(
-            f"Monthly churn, scenario {name} (baseline arm)", note,
-            f"{rate:.2%}", f"{low:.1%}-{high:.1%}", _status(low <= rate <= high), rate,
+            f"Monthly churn, scenario {name} (baseline arm)", sector.source,
+            f"{rate:.2%}", f"{sector.label} {sector.band()}", _status(sector.contains(rate)), rate,
         ))
     return rows
 

@@ -51,6 +51,14 @@ def test_report_has_every_arm_verdict_and_figure(run_dir, page):
     assert ("image/gif" in [mime for mime, _ in images])
 
 
+def test_report_sets_the_baselines_churn_beside_its_sectors(run_dir, page):
+    results = plots.load(run_dir)
+    sentence = report.sector_sentence(results)
+    assert "postpaid mobile" in sentence and "1.0%-1.7%/month" in sentence
+    assert re.search(r"here ignore loses \d\.\d\d% a month, (within it|outside it)", sentence)
+    assert html.escape(sentence) in page
+
+
 def test_report_table_matches_the_comparison(run_dir, page):
     results = plots.load(run_dir)
     header, rows = report.comparison_rows(results)

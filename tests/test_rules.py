@@ -281,7 +281,33 @@ def test_leavers_are_counted_as_defections_among_their_contacts_and_fade():
     left = (before != NO_FIRM) & ~market.customers.is_customer
     assert left.any()
     expected = market.network.count_among_contacts(left)
-    np.testing.assert_allclose(market.customers.peer_defections, expected)
+    np.testing.assert_allclose(market.customers.peer_defections[:, 0], expected)
+
+
+def test_only_defections_from_ones_own_firm_raise_the_churn_hazard():
+    # a contact who leaves a rival (perhaps to join one's own firm) is no reason to leave
+    market = make_market(**PRISTINE, contract_months=0, firms=[{"name": "A"}, {"name": "B"}])
+    people = members(market)
+    own = market.customers.firm[people].astype(int)
+    before = monthly_hazard(market, people)
+    market.customers.peer_defections[people, 1 - own] = 1.0
+    np.testing.assert_array_equal(monthly_hazard(market, people), before)
+    market.customers.peer_defections[people, own] = 1.0
+    after = monthly_hazard(market, people)
+    open_to_it = (market.customers.loyalty[people] < 1) & (before < 1)
+    assert np.all(after[open_to_it] > before[open_to_it])
+
+
+def test_leavers_weigh_on_contacts_as_defections_from_the_firm_they_left():
+    silent = {"advertising": 0.0}
+    market = make_market(**PRISTINE, contract_months=0, base_churn=0.2, imitation=0.0, peer_defection_memory=0.5,
+                         n_people=1000, firms=[{"name": "A", **silent}, {"name": "B", **silent}])
+    before = market.customers.firm.copy()
+    market.step()
+    for k in (0, 1):
+        left_k = (before == k) & (market.customers.left_month == market.month)
+        assert left_k.any()
+        np.testing.assert_allclose(market.customers.peer_defections[:, k], market.network.count_among_contacts(left_k))
 
 
 def test_unhappy_customers_have_a_higher_churn_hazard():

@@ -37,6 +37,7 @@ EXPECTED = {
     "huge_value.yaml": ["line 3", "market.n_people", "finite"],
     "too_many_people.yaml": ["market.n_people = 900000000000", "less than or equal to"],
     "unknown_network.yaml": ["market.network = 'smallworld'", "'small_world'"],
+    "unknown_sector.yaml": ["line 2", "sector = 'mobile'", "'postpaid_mobile'", "'broadband'"],
     "missing_firms.yaml": ["firms: required"],
     "one_arm.yaml": ["line 5", "compare.arms", "two or more arms"],
     "bad_baseline.yaml": ["line 5", "compare.baseline", "choose one of a, b"],
@@ -81,6 +82,7 @@ def test_shipped_scenarios_validate_and_say_what_they_ask(path):
     assert scenario.name == path.stem
     assert scenario.description
     assert "Question" in path.read_text() or "question" in path.read_text()
+    assert "sector:" in path.read_text()  # says which sector's churn it should show
     for arm in scenario.arm_names():
         for firm in scenario.firms_for(arm):
             Firm(**firm)  # the engine accepts what the scenario resolved

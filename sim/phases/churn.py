@@ -8,12 +8,12 @@ Each customer has a monthly hazard of leaving, relative to a typical customer (`
                              - churn_attitude * attitude toward own firm
                              + churn_attitude * best attitude toward a competitor
                              + churn_price * (price / mean price - 1) )
-             * (1 + peer_defection_effect * recent defections among contacts * (1 - loyalty) / (1 - mean loyalty of customers))
+             * (1 + peer_defection_effect * recent defections from own firm among contacts * (1 - loyalty) / (1 - mean loyalty of customers))
              * (1 + annoyance while a contact still annoys)
 
-The peer term is Nitzan & Libai (2011): a defecting neighbour raises the hazard by about
-80% the next month, fading by `peer_defection_memory` a month, weaker for loyal customers. Decisions happen where they
-happen in life: without a contract, any month; at contract end, a renewal decision
+The peer term is Nitzan & Libai (2011): a neighbour defecting from one's own firm raises the
+hazard by about 80% the next month, fading by `peer_defection_memory` a month, weaker for
+loyal customers. Decisions happen where they happen in life: without a contract, any month; at contract end, a renewal decision
 summing the contract's months of lasting hazard plus one month of the passing pressures
 (peer defections, annoyance); during a contract, only the very unhappy break
 it, paying a penalty. The firm's policies may keep someone about to leave
@@ -59,7 +59,8 @@ def transient_multiplier(market, members: np.ndarray) -> np.ndarray:
     # (Nitzan & Libai 2011 report the average effect and that it is weaker for loyal customers)
     loyalty = c.loyalty[members]
     weaker_if_loyal = (1.0 - loyalty) / max(1.0 - loyalty.mean(), 1e-9) if members.size else loyalty
-    social = 1.0 + p.peer_defection_effect * c.peer_defections[members] * weaker_if_loyal
+    own_firm_defections = c.peer_defections[members, c.firm[members]]
+    social = 1.0 + p.peer_defection_effect * own_firm_defections * weaker_if_loyal
     annoyed = 1.0 + c.annoyance[members] * (c.annoyed_until[members] >= market.month)
     return social * annoyed
 
@@ -122,10 +123,13 @@ def run(market) -> None:
         market.welcome(movers[by_referral], new_firm[by_referral], REFERRAL)
         market.welcome(movers[~by_referral], new_firm[~by_referral], ADVERTISING)
 
-    left = np.zeros(c.n, bool)
-    left[leavers] = True
-    # felt in full at next month's decisions, then fading (Nitzan & Libai 2011: strongest in month 1)
-    c.peer_defections = p.peer_defection_memory * c.peer_defections + market.network.count_among_contacts(left)
+    # felt in full at next month's decisions, then fading (Nitzan & Libai 2011: strongest in month 1);
+    # a contact who left firm k weighs on k's customers only, not on the firm they may have joined
+    c.peer_defections *= p.peer_defection_memory
+    for k in np.unique(old_firm):  # loop over firms, not people
+        left = np.zeros(c.n, bool)
+        left[leavers[old_firm == k]] = True
+        c.peer_defections[:, k] += market.network.count_among_contacts(left)
 
 
 def choose_destination(market, leavers: np.ndarray, old_firm: np.ndarray) -> np.ndarray:
