@@ -12,7 +12,7 @@ EVENTS = (
     "acquired_advertising", "acquired_referral", "acquired_win_back",
     "churned_renewal", "churned_contract_break", "churned_no_contract", "switched_out",
     "complaints", "complaints_ignored", "recoveries_succeeded", "recoveries_failed",
-    "messages_negative", "messages_positive", "messages_defended",
+    "messages_negative", "messages_relayed", "messages_positive", "messages_defended",
     "gifts", "check_ins", "silent_dissatisfaction_found", "offers_accepted", "upsells",
 )
 

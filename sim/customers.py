@@ -31,6 +31,7 @@ class Customers:
         self.contract_end = np.full(n, -1, np.int32)  # month the contract ends; -1: no contract
         self.channel = np.zeros(n, np.int8)  # how they joined the current firm (CHANNELS)
         self.initial_firm = np.full(n, NO_FIRM, np.int16)  # firm at month 0 while never left: retention cohort
+        self.poorly_served = np.zeros(n, bool)  # the service fails them every month (a defect, a bad area)
         # how they feel
         self.temperament = np.zeros(n)  # the satisfaction at which met expectations settle
         self.expectation = np.zeros(n)  # the quality they expect (0-1)

@@ -176,6 +176,8 @@ class Market(mesa.Model):
         c = Customers(n, self.n_firms)
         c.temperament = np.clip(rng.normal(p.temperament_mean, p.temperament_spread, n), 0.0, 1.0)
         c.satisfaction = c.temperament.copy()
+        if p.poorly_served_share > 0:
+            c.poorly_served = self.streams.chance("poorly_served", 0, np.arange(n), p.poorly_served_share)
         shares = np.array([f.initial_share if f.initial_share is not None else np.nan for f in self.firms])
         unset = np.isnan(shares)  # firms without a share split what the others leave
         shares[unset] = max(0.0, 1.0 - shares[~unset].sum()) / max(unset.sum(), 1)

@@ -67,6 +67,10 @@ class MarketParameters(BaseModel):
     quality_noise: float = P(
         0.08, "quality units (0-1)", "modelling choice: month-to-month spread of service", ge=0, le=1
     )
+    poorly_served_share: float = P(
+        0.0, "share of people", "Goldenberg et al. 2007 disappointed adopters: a product that fails 2% of a market",
+        ge=0, le=1,
+    )
     failure_severity: float = P(
         0.5, "quality units (0-1)", "modelling choice: a failure halves the experienced quality", ge=0, le=1
     )
@@ -128,6 +132,14 @@ class MarketParameters(BaseModel):
     # --- Word of mouth -------------------------------------------------------
     negative_reach_min: int = P(10, "peers", "TARP folklore: unhappy customers tell 10-15", ge=0, le=10_000)
     negative_reach_max: int = P(15, "peers", "TARP folklore: unhappy customers tell 10-15", ge=0, le=10_000)
+    relay_probability: float = P(
+        0.0, "per month", "Goldenberg et al. 2007 rejecters spread bad news; 0: no measured rate of passing it on",
+        ge=0, le=1,
+    )
+    rejecter_attitude: float = P(
+        0.2, "attitude (0-1)", "modelling choice: bad news from one friend, not outweighed by good", ge=0, le=1
+    )
+    relay_reach: int = P(1, "peers", "modelling choice: second-hand news goes to a close contact", ge=1, le=10_000)
     negative_talk_probability: float = P(
         1.0, "probability", "folklore default; 0.31 in Wharton/Verde 2006", ge=0, le=1
     )

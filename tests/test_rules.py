@@ -7,6 +7,7 @@ their temperament, expects exactly the firm's quality and has heard nothing yet.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
@@ -172,6 +173,61 @@ def test_strong_ties_carry_more_weight_than_weak_ties():
     attitude = market.customers.attitude[:, 0]
     assert attitude.min() < 0
     assert np.all(attitude[weak_only] == 0)  # messages over weak ties weigh nothing here
+
+
+# --- second-hand bad news: rejecters pass it on (Goldenberg et al. 2007) ---------------
+
+
+def test_by_default_nobody_passes_bad_news_on():
+    market = make_market(**TALK_ONLY, failure_rate=0.3)
+    market.customers.attitude[:, 0] = -1.0  # everyone a rejecter
+    market.step()
+    assert last_month(market)["messages_relayed"] == 0
+
+
+def test_rejecters_pass_bad_news_on_to_their_contacts():
+    reach, weight = 2, 0.01
+    market = make_market(**{**TALK_ONLY, "negative_talk_probability": 0.0}, failure_rate=0.0, defence_damping=0.0,
+                         relay_probability=1.0, relay_reach=reach, rejecter_attitude=0.5,
+                         negative_message_weight=weight, attitude_memory=1.0)
+    c = market.customers
+    prospects = np.flatnonzero(~c.is_customer)
+    rejecters, customers = prospects[:50], members(market)[:50]
+    c.attitude[rejecters, 0] = c.attitude[customers, 0] = -0.5  # at the threshold
+    c.attitude[prospects[50:100], 0] = -0.49  # not quite
+    before = c.attitude[:, 0].copy()
+    market.step()
+    month = last_month(market)
+    # only outsiders relay (the firm's own customers are not its rejecters), each to `reach` contacts
+    assert month["messages_relayed"] == rejecters.size * reach == month["messages_negative"]
+    assert (before - c.attitude[:, 0]).sum() == pytest.approx(weight * month["messages_relayed"])
+
+
+def test_relayed_bad_news_spreads_beyond_those_who_were_let_down():
+    settings = dict(**TALK_ONLY, failure_rate=0.0, quality_noise=0.0, temperament_spread=0.0,
+                    poorly_served_share=0.02, attitude_memory=1.0, n_people=2000)
+    quiet = run_months(make_market(**settings), 12).customers.attitude[:, 0]
+    relayed = run_months(make_market(**settings, relay_probability=0.3, relay_reach=3), 12).customers.attitude[:, 0]
+    assert (relayed < 0).sum() > 2 * (quiet < 0).sum() > 0
+
+
+# --- the poorly served --------------------------------------------------------------
+
+
+def test_the_poorly_served_meet_a_failure_every_month_and_no_one_else_does():
+    market = make_market(**PRISTINE, failure_rate=0.0, poorly_served_share=0.1, n_people=4000)
+    c = market.customers
+    assert 0.08 < c.poorly_served.mean() < 0.12
+    customers = c.is_customer.copy()  # those who use the service this month
+    market.step()
+    assert c.poorly_served[customers].any()
+    assert np.array_equal(c.failed[customers], c.poorly_served[customers])
+
+
+def test_without_poorly_served_the_market_is_unchanged():
+    a = make_market(poorly_served_share=0.0).run(3).monthly()
+    b = make_market().run(3).monthly()
+    pd.testing.assert_frame_equal(a, b)
 
 
 # --- defence by loyal customers -------------------------------------------------------

@@ -9,7 +9,9 @@ without raising expectations of the service; gifts keep their own expectation.
 Performance also counts in itself (Churchill & Surprenant 1982): service above the
 category's `quality_norm` pleases even once it is expected, so a better firm keeps happier
 customers after the surprise has faded. Satisfaction is an exponential average settling at
-each person's temperament when expectations are met by a service of normal quality. Loyalty grows slowly while satisfied and erodes while unhappy.
+each person's temperament when expectations are met by a service of normal quality. Loyalty
+grows slowly while satisfied and erodes while unhappy. The service fails the poorly served
+(`poorly_served_share` of people: a defect, a badly covered area) every month.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ def run(market) -> None:
     c.satisfaction_before[members] = c.satisfaction[members]
 
     quality = market.firm_quality[firm] + p.quality_noise * market.streams.normal("quality", month, members)
-    failed = market.streams.chance("failure", month, members, market.firm_failure_rate[firm])
+    failure_rate = np.where(c.poorly_served[members], 1.0, market.firm_failure_rate[firm])
+    failed = market.streams.chance("failure", month, members, failure_rate)
     c.failed[members] = failed
     c.failures[members] += failed
     c.experience[members] = quality - p.failure_severity * failed

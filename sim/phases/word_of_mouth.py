@@ -6,6 +6,9 @@
 - Positive (referrals): delighted or loyal customers recommend their firm, with
   `referral_probability` a month, to `referral_reach` contacts. Neutral and merely
   satisfied customers tell nobody.
+- Relayed: rejecters (not customers of a firm, attitude toward it at most
+  `-rejecter_attitude`) pass the bad news on to `relay_reach` contacts with
+  `relay_probability` a month (Goldenberg et al. 2007; off by default: no measured rate).
 - Defence: negative talk about a firm reaching someone who has a loyal customer of that
   firm among their contacts loses `defence_damping` of its effect (Colliander & Wien 2013).
 - A message over a strong tie weighs `strong_tie_weight`, over a weak tie `weak_tie_weight`
@@ -47,6 +50,22 @@ def sample_contacts(market, talkers: np.ndarray, counts: np.ndarray, decision: s
     return sender[chosen], net.indices[tie[chosen]].astype(np.int64), net.strong[tie[chosen]]
 
 
+def relaying_rejecters(market) -> tuple[np.ndarray, np.ndarray]:
+    """(person, firm) for this month's second-hand bad news (Goldenberg et al. 2007's rejecters).
+
+    A rejecter of a firm is someone not its customer whose attitude toward it has fallen to
+    `-rejecter_attitude` or below; each month they pass the bad news on with `relay_probability`.
+    """
+    c, p = market.customers, market.parameters
+    if p.relay_probability == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    person, firm = np.nonzero(c.attitude <= -p.rejecter_attitude)
+    outsider = c.firm[person] != firm
+    person, firm = person[outsider], firm[outsider]
+    tells = market.streams.chance("relays", market.month, person * market.n_firms + firm, p.relay_probability)
+    return person[tells], firm[tells]
+
+
 def _heard(market, listener, firm, weight) -> np.ndarray:
     """(people x firms) sum of message weights heard."""
     n, k = market.customers.n, market.n_firms
@@ -57,11 +76,18 @@ def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
     tie_weight = np.array([p.weak_tie_weight, p.strong_tie_weight])
 
-    # negative talk
+    # negative talk: first-hand from this month's unhappy customers, second-hand from rejecters
     talkers = np.flatnonzero(c.talks_negative & c.is_customer)
     reach = market.streams.integers("negative_reach", month, talkers, p.negative_reach_min, p.negative_reach_max)
     sender, listener, strong = sample_contacts(market, talkers, reach, "negative_listeners")
-    about = c.firm[talkers][sender].astype(np.int64)
+    speaker, about = talkers[sender], c.firm[talkers][sender].astype(np.int64)
+    relayers, relayed = relaying_rejecters(market)
+    if relayers.size:
+        sender, heard_by, by_strong = sample_contacts(
+            market, relayers, np.full(relayers.size, p.relay_reach), "relay_listeners")
+        market.tally.add_by_firm("messages_relayed", relayed[sender])
+        speaker, listener = np.concatenate((speaker, relayers[sender])), np.concatenate((listener, heard_by))
+        strong, about = np.concatenate((strong, by_strong)), np.concatenate((about, relayed[sender]))
     defended = np.zeros(about.size)
     for firm in np.unique(about):  # loop over firms, not people
         loyal = (c.firm == firm) & (c.loyalty >= p.loyal_above)
@@ -70,7 +96,7 @@ def run(market) -> None:
         # the talker is one of the listener's contacts but does not defend against themselves
         net = market.network
         talker_weight = net.nominal_degree / max(net.n - 1, 1) if net.complete else 1.0
-        others = defenders[listener[these]] - talker_weight * loyal[talkers[sender[these]]]
+        others = defenders[listener[these]] - talker_weight * loyal[speaker[these]]
         defended[these] = np.clip(others, 0.0, 1.0)
     negative_weight = tie_weight[strong.astype(int)] * (1.0 - p.defence_damping * defended)
     market.tally.add_by_firm("messages_negative", about)
