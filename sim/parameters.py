@@ -132,6 +132,10 @@ class MarketParameters(BaseModel):
     # --- Word of mouth -------------------------------------------------------
     negative_reach_min: int = P(10, "peers", "TARP folklore: unhappy customers tell 10-15", ge=0, le=10_000)
     negative_reach_max: int = P(15, "peers", "TARP folklore: unhappy customers tell 10-15", ge=0, le=10_000)
+    negative_reach_distribution: Literal["uniform", "geometric"] = P(
+        "uniform", "-", "uniform on min..max (the 10-15 rule); geometric from min with the same mean and a "
+        "heavy tail, as surveyed (Wharton/Verde 2006: 8% of the dissatisfied tell one, 6% six or more)",
+    )
     relay_probability: float = P(
         0.0, "per month", "Goldenberg et al. 2007 rejecters spread bad news; 0: no measured rate of passing it on",
         ge=0, le=1,

@@ -21,21 +21,21 @@ summarised in mission-anchors.md section 3:
   Bass referral signal does not depend on the reach (it is normalised by it); a wider reach
   spreads more positive attitude.
 
-The engine draws reach uniformly on `negative_reach_min..negative_reach_max`, so the heavy
-tail of the survey cannot be expressed. The closest honest approximation keeps the mean:
-uniform on 1..7 has mean 4, puts 2/7 of tellers at 6 or more (8.9% of the dissatisfied
-against the survey's 6%) and 1/7 at exactly one person (4.4% against 8%). The mean is what
-sets the volume of negative talk, so it is the moment the preset matches.
-`grapevine check-model` measures all three facts under this preset; the 3:1 ratio is a
-calibration target of the preset, not an independent test.
+Reach is geometric from 1 with mean 4 (`negative_reach_distribution: geometric`; the mean is
+that of uniform 1..max): a quarter of tellers tell one person (7.8% of the dissatisfied
+against the survey's 8%) and 24% tell six or more (7.3% against 6%), where a uniform 1..7
+with the same mean gives 4.4% and 8.9%. Contacts cap the draw, as they cap any reach.
+`grapevine check-model` measures these facts under this preset from the engine's own draws;
+the 3:1 ratio is a calibration target of the preset, not an independent test.
 """
 
 from __future__ import annotations
 
 EVIDENCE_WOM: dict = {
     "negative_talk_probability": 0.31,  # Wharton/Verde 2006: 31% of the dissatisfied tell anyone
-    "negative_reach_min": 1,            # ... about 4 people on average: uniform 1..7 has mean 4
-    "negative_reach_max": 7,
+    "negative_reach_min": 1,            # ... about 4 people on average, heavy-tailed:
+    "negative_reach_max": 7,            # geometric from 1 with the mean of 1..7, which is 4
+    "negative_reach_distribution": "geometric",
     "referral_reach": 5,                # East et al. 2007: positive talk ~3x negative (calibrated)
 }
 

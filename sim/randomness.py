@@ -71,6 +71,14 @@ class Streams:
         u = self.uniform(decision, month, ids)
         return low + np.minimum((u * (high - low + 1)).astype(np.int64), high - low)
 
+    def geometric(self, decision: str, month: int, ids: np.ndarray, low: int, mean: float) -> np.ndarray:
+        """Integers low, low+1, ... with P(low + k) = p (1 - p)^k and the given mean (>= low)."""
+        if mean <= low:
+            return np.full(np.shape(ids), low, np.int64)
+        stay = (mean - low) / (mean - low + 1.0)  # 1 - p
+        u = self.uniform(decision, month, ids)
+        return low + np.floor(np.log1p(-u) / np.log(stay)).astype(np.int64)
+
     def chance(self, decision: str, month: int, ids: np.ndarray, probability) -> np.ndarray:
         """A boolean per id: True with the given probability (scalar or per-id array)."""
         return self.uniform(decision, month, ids) < probability

@@ -13,7 +13,7 @@ import pytest
 import sim
 from sim.customers import ADVERTISING, CHANNELS, NO_FIRM, REFERRAL
 from sim.phases.churn import monthly_hazard
-from sim.phases.word_of_mouth import sample_contacts
+from sim.phases.word_of_mouth import negative_reach, sample_contacts
 
 from conftest import NOBODY_MOVES, PRISTINE, last_month, make_market, members, run_months
 
@@ -77,6 +77,22 @@ def test_a_fixed_reach_tells_exactly_that_many_peers():
         negative_reach_min=12, negative_reach_max=12, failure_rate=0.3,
     ).run(1)
     assert last_month(market)["messages_negative"] == 12 * unhappy_talkers(market)
+
+
+def test_geometric_reach_keeps_the_mean_and_has_the_surveys_heavy_tail():
+    # Wharton/Verde 2006 among those who told: about 4 people on average, a quarter told one,
+    # about a fifth six or more; uniform 1..7 has the mean but not the shape
+    market = make_market(negative_reach_min=1, negative_reach_max=7, negative_reach_distribution="geometric")
+    reach = negative_reach(market, np.arange(200_000))
+    assert reach.min() == 1 and reach.max() > 20
+    assert reach.mean() == pytest.approx(4.0, abs=0.05)
+    assert (reach == 1).mean() == pytest.approx(0.25, abs=0.01)
+    assert (reach >= 6).mean() == pytest.approx(0.75 ** 5, abs=0.01)
+
+
+def test_geometric_reach_from_a_fixed_point_is_that_point():
+    market = make_market(negative_reach_min=12, negative_reach_max=12, negative_reach_distribution="geometric")
+    assert np.all(negative_reach(market, np.arange(1000)) == 12)
 
 
 def test_only_the_newly_dissatisfied_talk_and_only_with_negative_talk_probability():

@@ -1,8 +1,9 @@
 """Phase 3: word of mouth, counted by firm and kind; what people hear moves their attitudes.
 
 - Negative: a customer who became dissatisfied this month (and was not put right) tells k
-  contacts, k uniform on `negative_reach_min..max` (the 10-15 of TARP folklore), capped by
-  their number of contacts.
+  contacts, k uniform on `negative_reach_min..max` (the 10-15 of TARP folklore) or, with
+  `negative_reach_distribution: geometric`, geometric from the min with the same mean (the
+  survey's heavy tail), capped by their number of contacts.
 - Positive (referrals): delighted or loyal customers recommend their firm, with
   `referral_probability` a month, to `referral_reach` contacts. Neutral and merely
   satisfied customers tell nobody.
@@ -50,6 +51,15 @@ def sample_contacts(market, talkers: np.ndarray, counts: np.ndarray, decision: s
     return sender[chosen], net.indices[tie[chosen]].astype(np.int64), net.strong[tie[chosen]]
 
 
+def negative_reach(market, talkers: np.ndarray) -> np.ndarray:
+    """How many contacts each unhappy talker means to tell (before the cap by their contacts)."""
+    p = market.parameters
+    low, high = p.negative_reach_min, p.negative_reach_max
+    if p.negative_reach_distribution == "geometric":  # same mean, heavy tail: `high` is not a bound
+        return market.streams.geometric("negative_reach", market.month, talkers, low, (low + high) / 2)
+    return market.streams.integers("negative_reach", market.month, talkers, low, high)
+
+
 def relaying_rejecters(market) -> tuple[np.ndarray, np.ndarray]:
     """(person, firm) for this month's second-hand bad news (Goldenberg et al. 2007's rejecters).
 
@@ -78,7 +88,7 @@ def run(market) -> None:
 
     # negative talk: first-hand from this month's unhappy customers, second-hand from rejecters
     talkers = np.flatnonzero(c.talks_negative & c.is_customer)
-    reach = market.streams.integers("negative_reach", month, talkers, p.negative_reach_min, p.negative_reach_max)
+    reach = negative_reach(market, talkers)
     sender, listener, strong = sample_contacts(market, talkers, reach, "negative_listeners")
     speaker, about = talkers[sender], c.firm[talkers][sender].astype(np.int64)
     relayers, relayed = relaying_rejecters(market)
