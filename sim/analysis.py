@@ -34,7 +34,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -217,23 +216,13 @@ def evaluate(design: Design, X: np.ndarray, workers: int = 1, progress: bool = F
     """Run every point; one row per point: the parameter values, the outputs, the winner."""
     todo = tasks(design, X)
     results: dict[tuple, dict] = {}
-    bar = None
-    if progress:
-        from tqdm import tqdm
 
-        tqdm.monitor_interval = 0
-        bar = tqdm(total=len(todo), unit="run", desc=f"{design.scenario.name} sensitivity", file=sys.stderr,
-                   dynamic_ncols=True)
+    def keep(task, frame) -> None:
+        results[(task.point, task.run.arm, task.run.replication)] = _kpis(frame, design.scenario)
+
     executor = experiment.make_executor(min(workers, max(len(todo), 1)))
-    try:
-        for task, frame in executor.run(_simulate, todo):
-            results[(task.point, task.run.arm, task.run.replication)] = _kpis(frame, design.scenario)
-            if bar is not None:
-                bar.update()
-    finally:
-        executor.close()
-        if bar is not None:
-            bar.close()
+    experiment.run_all(executor, _simulate, todo, keep, progress=progress, total=len(todo),
+                       desc=f"{design.scenario.name} sensitivity")
     return points_table(design, X, results)
 
 

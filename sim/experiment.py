@@ -168,6 +168,27 @@ def make_executor(workers: int, scheduler: str | None = None) -> Executor:
 
 
 # --- KPIs and paired statistics ----------------------------------------------------------
+def run_all(executor: Executor, fn: Callable, tasks: Iterable, on_result: Callable, *, progress: bool = False,
+            total: int | None = None, done: int = 0, desc: str = "") -> None:
+    """Run `tasks` on `executor`, handing each (task, result) to `on_result` as it arrives
+    (so it is saved before the next), with a progress bar on stderr; closes the executor."""
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        tqdm.monitor_interval = 0  # no monitor thread: workers are forked from this process
+        bar = tqdm(total=total, initial=done, unit="run", desc=desc, file=sys.stderr, dynamic_ncols=True)
+    try:
+        for task, result in executor.run(fn, tasks):
+            on_result(task, result)
+            if bar is not None:
+                bar.update()
+    finally:
+        executor.close()
+        if bar is not None:
+            bar.close()
+
+
 def summarize(timeseries: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """One row per (arm, replication, firm): the run's KPIs."""
     seeds = {r: replication_seed(scenario.seed, r) for r in range(scenario.replications)}

@@ -221,23 +221,9 @@ def execute(folder: RunFolder, workers: int = 1, progress: bool = True) -> dict:
     scenario = folder.scenario
     tasks = experiment.plan(scenario)
     todo = [task for task in tasks if not folder.has_run(task)]
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        tqdm.monitor_interval = 0  # no monitor thread: workers are forked from this process
-        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="run", desc=scenario.name,
-                   file=sys.stderr, dynamic_ncols=True)
     executor = experiment.make_executor(min(workers, max(len(todo), 1)))
-    try:
-        for task, frame in executor.run(experiment.simulate, todo):
-            folder.save_run(task, frame)
-            if bar is not None:
-                bar.update()
-    finally:
-        executor.close()
-        if bar is not None:
-            bar.close()
+    experiment.run_all(executor, experiment.simulate, todo, folder.save_run, progress=progress,
+                       total=len(tasks), done=len(tasks) - len(todo), desc=scenario.name)
     timeseries = assemble([folder.load_run(task) for task in tasks])
     summary = experiment.summarize(timeseries, scenario)
     comparison = experiment.compare(summary, scenario)

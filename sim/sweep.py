@@ -32,7 +32,6 @@ import itertools
 import json
 import math
 import os
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -339,27 +338,17 @@ def execute(folder: SweepFolder, executor=None, progress: bool = True, on_saved=
     design = folder.design
     total = len(design.points) * design.runs_per_point
     todo = (task for task in plan(design) if not folder.has_run(task))
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        tqdm.monitor_interval = 0
-        bar = tqdm(total=total, initial=folder.done_count(), unit="run", desc=f"{design.scenario.name} sweep",
-                   file=sys.stderr, dynamic_ncols=True)
-    executor = executor or experiment.SerialExecutor()
     count = 0
-    try:
-        for task, frame in executor.run(simulate, todo):
-            folder.save_run(task, frame)
-            count += 1
-            if bar is not None:
-                bar.update()
-            if on_saved is not None:
-                on_saved(task, count)
-    finally:
-        executor.close()
-        if bar is not None:
-            bar.close()
+
+    def save(task, frame) -> None:
+        nonlocal count
+        folder.save_run(task, frame)
+        count += 1
+        if on_saved is not None:
+            on_saved(task, count)
+
+    experiment.run_all(executor or experiment.SerialExecutor(), simulate, todo, save, progress=progress,
+                       total=total, done=folder.done_count(), desc=f"{design.scenario.name} sweep")
     return finalize(folder)
 
 
