@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .scenario import ScenarioError, find_scenario, json_schema, load_scenario, shipped_scenarios, starter
+from .sectors import churn_sentence
 
 BAD_INPUT, INTERRUPTED = 2, 130
 
@@ -187,6 +188,8 @@ def _execute(folder, workers: int | None, progress: bool, scheduler: str | None 
     print()
     for sentence in outcome["verdicts"]:
         print(f"- {sentence}")
+    churn = experiment.baseline_churn(outcome["timeseries"], scenario)
+    print(f"\n{churn_sentence(scenario.sector, scenario.baseline, churn)}")
     print(f"\nfiles: {folder.path}/ (summary.csv, comparison.csv, timeseries.parquet, manifest.json)")
     if getattr(folder, "draw_figures", True):  # the results are on disk already: figures cannot lose them
         _figures(folder.path)

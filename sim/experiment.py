@@ -219,6 +219,17 @@ def summarize(timeseries: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return summary.reset_index(drop=True)
 
 
+def baseline_churn(timeseries: pd.DataFrame, scenario: Scenario) -> float:
+    """Mean monthly churn of the baseline (the focal firm in the baseline arm, or the baseline
+    firm head to head) over the compared months, all replications."""
+    t = timeseries[timeseries["month"] > 0]
+    if scenario.compare.kind == "head_to_head":
+        t = t[t["firm"] == scenario.baseline]
+    else:
+        t = t[(t["firm"] == scenario.focal_firm) & (t["arm"] == scenario.baseline)]
+    return float(t["churn_rate"].mean())
+
+
 def t_quantile(df: int) -> float:
     """The 97.5% quantile of Student's t (exact table to 30, Cornish-Fisher beyond)."""
     table = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,

@@ -27,7 +27,7 @@ from typing import Callable
 
 from . import experiment, plots
 from .results import atomic_text, atomic_write
-from .sectors import SECTORS
+from .sectors import churn_sentence
 
 DPI = 110
 ANIMATION = "negative-talk"
@@ -176,14 +176,8 @@ def describe(results: plots.Results) -> list[str]:
 
 def sector_sentence(results: plots.Results) -> str:
     """The baseline's simulated churn set beside the published churn of the scenario's sector."""
-    sector = SECTORS[results.scenario.sector]
-    focal = results.focal()
-    baseline = focal[(focal["group"] == results.baseline) & (focal["month"] > 0)]
-    churn = float(baseline["churn_rate"].mean())
-    verdict = ("within it" if sector.contains(churn) else
-               "outside it: check the market's churn settings (base_churn, contract_months) before trusting levels")
-    return (f"The scenario models {sector.label}, where firms lose {sector.band()} of their customers "
-            f"({sector.source}); here {results.baseline} loses {churn:.2%} a month, {verdict}.")
+    churn = experiment.baseline_churn(results.timeseries, results.scenario)
+    return churn_sentence(results.scenario.sector, results.baseline, churn)
 
 
 STYLE = """

@@ -56,5 +56,15 @@ SECTORS: dict[str, Sector] = {
     ),
 }
 
+def churn_sentence(sector_name: str, who: str, monthly_churn: float) -> str:
+    """A simulated churn set beside the published churn of the sector (report and command line)."""
+    sector = SECTORS[sector_name]
+    verdict = ("within that range" if sector.contains(monthly_churn) else
+               "outside that range: check the market's churn settings (base_churn, contract_months) "
+               "before trusting levels")
+    return (f"Sector {sector.label}: firms lose {sector.low:.1%}-{sector.high:.1%} of their customers a month "
+            f"[{sector.source}]. Here {who} loses {monthly_churn:.2%} a month, {verdict}.")
+
+
 SectorName = Literal["postpaid_mobile", "prepaid_mobile", "broadband", "b2c_subscription", "b2b_subscription"]
 assert set(SectorName.__args__) == set(SECTORS)  # one list of names

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -37,6 +38,8 @@ def test_run_writes_the_run_folder(tmp_path, capsys):
     assert main(["run", QUICK, "--out", str(out), *TINY]) == 0
     printed = capsys.readouterr().out
     assert "ServiceRecovery keeps" in printed and "SmallGifts" in printed and "than IgnoreUntilRenewal" in printed
+    assert "Sector postpaid mobile: firms lose 1.0%-1.7% of their customers a month" in printed
+    assert re.search(r"Here IgnoreUntilRenewal loses \d\.\d\d% a month", printed)
     for name in (*FINAL_FILES, "manifest.json"):
         assert (out / name).exists()
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(

@@ -54,8 +54,8 @@ def test_report_has_every_arm_verdict_and_figure(run_dir, page):
 def test_report_sets_the_baselines_churn_beside_its_sectors(run_dir, page):
     results = plots.load(run_dir)
     sentence = report.sector_sentence(results)
-    assert "postpaid mobile" in sentence and "1.0%-1.7%/month" in sentence
-    assert re.search(r"here ignore loses \d\.\d\d% a month, (within it|outside it)", sentence)
+    assert "postpaid mobile" in sentence and "1.0%-1.7% of their customers a month" in sentence
+    assert re.search(r"Here ignore loses \d\.\d\d% a month, (within|outside) that range", sentence)
     assert html.escape(sentence) in page
 
 
