@@ -151,7 +151,7 @@ def test_demo(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["renewal-neglect", "small-gifts", "recovery-effort", "retention-vs-winback",
-                                  "upsell-satisfied", "head-to-head"])
+                                  "upsell-satisfied", "head-to-head", "product-defect"])
 def test_shipped_scenario_runs(name, tmp_path):
     done = grapevine("run", name, "--out", tmp_path / "run", "--set", "market.n_people=1000",
                      "--replications", "2", "--quiet", cwd=ROOT)
