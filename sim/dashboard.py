@@ -80,6 +80,7 @@ class DashboardMarket(Market):
         negative_reach: int = 12,
         reach_below: int = 2,
         reach_above: int = 3,
+        relay_probability: float = 0.0,
         complaint_probability: float = 0.3,
         contract_months: int = 12,
         months: int = 60,
@@ -100,6 +101,7 @@ class DashboardMarket(Market):
             n_people=n_people,
             negative_reach_min=max(0, int(negative_reach) - int(reach_below)),
             negative_reach_max=int(negative_reach) + int(reach_above),
+            relay_probability=relay_probability,
             complaint_probability=complaint_probability,
             contract_months=int(contract_months),
             months=int(months),
@@ -193,7 +195,7 @@ def dashboard_settings(scenario: str | None = None) -> dict[str, Any]:
     unknown = sorted(set(policies) - set(SLIDER_POLICIES))
 
     reach_min, reach_max = market.negative_reach_min, market.negative_reach_max
-    shown = {"n_people", "negative_reach_min", "negative_reach_max", "complaint_probability",
+    shown = {"n_people", "negative_reach_min", "negative_reach_max", "relay_probability", "complaint_probability",
              "contract_months", "months", "agent_view_limit"}
     market_settings = {k: v for k, v in market.model_dump(mode="json", exclude_defaults=True).items() if k not in shown}
     notes = []
@@ -217,6 +219,7 @@ def dashboard_settings(scenario: str | None = None) -> dict[str, Any]:
             "quality": float(firm["quality"]),
             "failure_rate": float(firm["failure_rate"]),
             "negative_reach": (reach_min + reach_max) // 2,
+            "relay_probability": market.relay_probability,
             "complaint_probability": market.complaint_probability,
             "contract_months": (firm.get("contract_months") if firm.get("contract_months") is not None
                                 else market.contract_months),
@@ -259,6 +262,7 @@ def model_params(settings: dict[str, Any]) -> dict[str, Any]:
         "failure_rate": slider("Failure rate", market["failure_rate"], 0.0, 0.2, 0.005),
         "negative_reach": whole("Negative reach (peers)",
                                 market["negative_reach"], 0, 40),
+        "relay_probability": slider("Hearsay passed on (chance a month)", market["relay_probability"], 0.0, 0.5, 0.05),
         "complaint_probability": slider("Complaint probability", market["complaint_probability"], 0.0, 1.0, 0.05),
         "contract_months": whole("Contract (months)", market["contract_months"], 0, 36),
         "months": whole("Horizon (months)", market["months"], 12, 120, 6),

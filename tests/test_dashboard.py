@@ -56,7 +56,7 @@ def test_every_lever_turns_its_policy_on():
     values = initial_values(dashboard_settings(None))
     values.update(n_people=60, months=2, complaints="service recovery", recovery_effort=0.9, gift_value_share=0.01,
                   checkin_months=6, retention_discount=0.25, winback_discount=0.3, upsell="everyone",
-                  negative_reach=20, failure_rate=0.1)
+                  negative_reach=20, failure_rate=0.1, relay_probability=0.3)
     market = DashboardMarket(**values)
     kinds = {type(policy).__name__: policy for policy in market.firms[0].policies}
     assert set(kinds) == {"ServiceRecovery", "SmallGifts", "ProactiveCheckIns", "RetentionOffers",
@@ -65,11 +65,12 @@ def test_every_lever_turns_its_policy_on():
     assert market.firms[0].failure_rate == 0.1
     low, high = market.parameters.negative_reach_min, market.parameters.negative_reach_max
     assert low <= 20 <= high
+    assert market.parameters.relay_probability == 0.3
     market.step()
 
 
 def test_every_slider_starts_inside_its_range():
-    for scenario in (None, "quickstart", "head-to-head", "recovery-effort"):
+    for scenario in (None, "quickstart", "head-to-head", "recovery-effort", "product-defect"):
         for name, spec in model_params(dashboard_settings(scenario)).items():
             if isinstance(spec, dict) and spec.get("type", "").startswith("Slider"):
                 assert spec["min"] <= spec["value"] <= spec["max"], (scenario, name)

@@ -13,10 +13,10 @@ Each customer has a monthly hazard of leaving, relative to a typical customer (`
 
 The peer term is Nitzan & Libai (2011): a neighbour defecting from one's own firm raises the
 hazard by about 80% the next month, fading by `peer_defection_memory` a month, weaker for
-loyal customers. Decisions happen where they happen in life: without a contract, any month; at contract end, a renewal decision
-summing the contract's months of lasting hazard plus one month of the passing pressures
-(peer defections, annoyance); during a contract, only the very unhappy break
-it, paying a penalty. The firm's policies may keep someone about to leave
+loyal customers. Decisions happen where they happen in life: without a contract, any month;
+at contract end, a renewal decision summing the contract's months of lasting hazard plus one
+month of the passing pressures (peer defections, annoyance); during a contract, only the
+very unhappy break it, paying a penalty. The firm's policies may keep someone about to leave
 (`before_leaving`). A leaver switches to a competitor or leaves the category, with odds
 `switching_propensity` per competitor, tilted by attitude toward it.
 """
