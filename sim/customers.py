@@ -146,6 +146,8 @@ class Customers:
                 "satisfaction": self.satisfaction,
                 "loyalty": self.loyalty,
                 "failures": self.failures,
+                "grievance": self.grievance,
+                "poorly_served": self.poorly_served,
                 "upsold": self.upsold,
                 "degree": market.network.degree,
             }

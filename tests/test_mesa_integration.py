@@ -139,7 +139,8 @@ def test_customer_table_has_one_row_per_person():
     assert counts.get("A", 0) == market.metrics["customers"][0]
     assert counts.get("B", 0) == market.metrics["customers"][1]
     assert counts.get("(prospect)", 0) == market.metrics["prospects"][0]
-    assert {"satisfaction", "loyalty", "mood", "channel", "tenure", "attitude[A]", "attitude[B]"} <= set(table.columns)
+    assert {"satisfaction", "loyalty", "mood", "channel", "tenure", "grievance", "poorly_served",
+            "attitude[A]", "attitude[B]"} <= set(table.columns)
     np.testing.assert_array_equal(table["degree"].to_numpy(), market.network.degree)
 
 
