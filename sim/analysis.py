@@ -37,7 +37,6 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from . import experiment
-from .results import atomic_text, atomic_write, code_hash, git_state, now, versions
+from .results import atomic_text, atomic_write, code_hash, git_state, new_folder, now, versions
 from .scenario import Scenario, ScenarioError, Sensitivity, setting_path, validate
 
 NUM_LEVELS = 4  # Morris grid levels
@@ -524,13 +523,7 @@ FILES = ("points.csv", "indices.csv", "winners.csv", "deciders.csv", "indices.pn
 
 
 def default_folder(scenario: Scenario) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path("results") / scenario.name / f"sensitivity-{stamp}"
-    suffix = 1
-    while out.exists():
-        suffix += 1
-        out = Path("results") / scenario.name / f"sensitivity-{stamp}-{suffix}"
-    return out
+    return new_folder(scenario, "sensitivity-")
 
 
 def write(result: SensitivityResult, out: Path, source: str = "", overrides: list[str] = (),

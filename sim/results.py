@@ -90,6 +90,16 @@ def atomic_text(path: Path, text: str) -> None:
     atomic_write(path, lambda temp: temp.write_text(text))
 
 
+def new_folder(scenario: Scenario, prefix: str = "") -> Path:
+    """results/<scenario>/<prefix><timestamp>, with -2, -3, ... if that exists already."""
+    stamp = f"{prefix}{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    out, suffix = Path("results") / scenario.name / stamp, 1
+    while out.exists():
+        suffix += 1
+        out = Path("results") / scenario.name / f"{stamp}-{suffix}"
+    return out
+
+
 class RunFolder:
     """A run folder on disk: create it, resume it, save runs, write the final files."""
 
@@ -101,14 +111,7 @@ class RunFolder:
     @classmethod
     def create(cls, scenario: Scenario, out: Path | None = None, source: str = "",
                overrides: list[str] = ()) -> RunFolder:
-        if out is None:
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            out = Path("results") / scenario.name / stamp
-            suffix = 1
-            while out.exists():
-                suffix += 1
-                out = Path("results") / scenario.name / f"{stamp}-{suffix}"
-        out = Path(out)
+        out = Path(out) if out is not None else new_folder(scenario)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise ScenarioError([f"--out {out}: already exists and is not empty; "
                                  f"to finish a run there use `grapevine run --resume {out}`"])

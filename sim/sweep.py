@@ -34,7 +34,6 @@ import math
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -42,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from . import experiment
-from .results import FILE_MODE, atomic_text, now, provenance, reopen
+from .results import FILE_MODE, atomic_text, new_folder, now, provenance, reopen
 from .scenario import Scenario, ScenarioError, Sweep, SweepRange, setting_path, validate
 
 FINAL_FILES = ("points.csv", "timeseries.parquet", "summary.csv", "comparison.csv")
@@ -247,14 +246,7 @@ class SweepFolder:
     def create(cls, design: Design, out: Path | None = None, source: str = "",
                overrides: list[str] = ()) -> SweepFolder:
         scenario = design.scenario
-        if out is None:
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            out = Path("results") / scenario.name / f"sweep-{stamp}"
-            suffix = 1
-            while out.exists():
-                suffix += 1
-                out = Path("results") / scenario.name / f"sweep-{stamp}-{suffix}"
-        out = Path(out)
+        out = Path(out) if out is not None else new_folder(scenario, "sweep-")
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise ScenarioError([f"--out {out}: already exists and is not empty; "
                                  f"to finish a sweep there use `grapevine sweep --resume {out}`"])
