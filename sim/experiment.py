@@ -189,17 +189,19 @@ def run_all(executor: Executor, fn: Callable, tasks: Iterable, on_result: Callab
             bar.close()
 
 
-def summarize(timeseries: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """One row per (arm, replication, firm): the run's KPIs."""
+def summarize(timeseries: pd.DataFrame, scenario: Scenario, by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per (arm, replication, firm): the run's KPIs. `by` names leading key columns
+    (a sweep summarizes many points of the same design at once, `by=("point",)`)."""
     seeds = {r: replication_seed(scenario.seed, r) for r in range(scenario.replications)}
-    keys = ["arm", "replication", "firm"]
+    keys = [*by, "arm", "replication", "firm"]
+    runs = [*by, "arm", "replication"]
     order = {name: i for i, name in enumerate(scenario.arm_names())}
     firm_order = {f.name: i for i, f in enumerate(scenario.firms)}
     last = timeseries[timeseries["month"] == timeseries["month"].max()].set_index(keys)
     totals = timeseries[timeseries["month"] > 0].groupby(keys)[["revenue", "cost"]].sum()
-    all_customers = last.groupby(level=["arm", "replication"])["customers"].transform("sum")
+    all_customers = last.groupby(level=runs)["customers"].transform("sum")
     first = timeseries[timeseries["month"] == 0].set_index(keys)["customers"].reindex(last.index)
-    first_share = 100.0 * first / first.groupby(level=["arm", "replication"]).transform("sum").clip(lower=1.0)
+    first_share = 100.0 * first / first.groupby(level=runs).transform("sum").clip(lower=1.0)
     summary = pd.DataFrame({
         "seed": [seeds[r] for r in last.index.get_level_values("replication")],
         "retention": 100.0 * last["retained"],
@@ -213,7 +215,7 @@ def summarize(timeseries: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         "nps": last["nps"],
     }, index=last.index).reset_index()
     summary = summary.sort_values(
-        ["arm", "replication", "firm"],
+        keys,
         key=lambda col: col.map(order) if col.name == "arm" else col.map(firm_order) if col.name == "firm" else col,
     )
     return summary.reset_index(drop=True)

@@ -394,13 +394,53 @@ def _timeseries_schema(folder: SweepFolder):
     return pa.schema(fields), metrics
 
 
+BATCH = 64  # points read and summarized together: fewer, larger table operations
+
+
+def _conform(tables: list, schema, metrics):
+    """Saved runs as one table of the sweep's schema: a metric a run lacks, or leaves empty,
+    is 0 (as in `results.assemble`), every column cast to the common type."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pa.concat_tables(tables, promote_options="permissive")  # a missing column is null
+    columns = []
+    for spec in schema:
+        column = table[spec.name]
+        if spec.name in metrics:
+            column = pc.fill_null(column, 0)
+            if pa.types.is_floating(column.type):
+                column = pc.if_else(pc.is_nan(column), 0.0, column)
+        columns.append(column.cast(spec.type))
+    return pa.Table.from_arrays(columns, schema=schema).combine_chunks()
+
+
+def _structure(scenario: Scenario) -> tuple:
+    """What `experiment.summarize` reads from a scenario besides the data: points that agree
+    on it are summarized in one call."""
+    return (scenario.seed, scenario.replications, scenario.market.months, tuple(scenario.arm_names()),
+            tuple(f.name for f in scenario.firms))
+
+
+def _batches(design: Design) -> Iterator[list[int]]:
+    """Consecutive points, at most BATCH, that share their structure."""
+    batch, key = [], None
+    for i in range(len(design.points)):
+        this = _structure(design.point_scenario(i))
+        if batch and (this != key or len(batch) == BATCH):
+            yield batch
+            batch = []
+        batch.append(i)
+        key = this
+    if batch:
+        yield batch
+
+
 def finalize(folder: SweepFolder) -> dict:
     """Write points.csv, timeseries.parquet, summary.csv and comparison.csv from the saved runs,
-    point by point (bounded memory). Returns a few rows for the screen."""
+    a batch of points at a time (bounded memory). Returns a few rows for the screen."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from .results import assemble
 
     design = folder.design
     missing = [task.key for task in plan(design) if not folder.has_run(task)]
@@ -408,41 +448,35 @@ def finalize(folder: SweepFolder) -> dict:
         raise RuntimeError(f"{len(missing)} runs are not saved yet (first {missing[0]})")
     folder.write_points()
     schema, metrics = _timeseries_schema(folder)
-    columns = schema.names
-    dtypes = {f.name: f.type.to_pandas_dtype() for f in schema if pa.types.is_floating(f.type) or pa.types.is_integer(f.type)}
     outputs = _Outputs(folder.path, ("timeseries.parquet", "summary.csv", "comparison.csv"))
     shown: list[pd.DataFrame] = []
     try:
         writer = pq.ParquetWriter(outputs.temp["timeseries.parquet"], schema)
-        buffer: list = []  # arrow tables of the points not yet written
+        buffer: list = []  # arrow tables not yet written
         rows = 0
         with writer, open(outputs.temp["summary.csv"], "w", newline="") as summary_file, \
                 open(outputs.temp["comparison.csv"], "w", newline="") as comparison_file:
-            for i in range(len(design.points)):
-                scenario = design.point_scenario(i)
-                tasks = [SweepTask(i, run) for run in experiment.plan(scenario)]
-                timeseries = assemble([pd.read_parquet(folder.run_path(t)) for t in tasks])
-                for name in columns:
-                    if name not in timeseries:
-                        timeseries[name] = 0.0
-                timeseries = timeseries[columns].astype({k: v for k, v in dtypes.items() if k in timeseries})
-                buffer.append(pa.Table.from_pandas(timeseries, schema=schema, preserve_index=False))
-                rows += len(timeseries)
-                if len(buffer) >= 32:  # many small tables cost more than their rows: merge them
-                    buffer = [pa.concat_tables(buffer).combine_chunks()]
+            for batch in _batches(design):
+                scenarios = {i: design.point_scenario(i) for i in batch}
+                table = _conform([pq.ParquetFile(folder.run_path(SweepTask(i, run))).read(use_threads=False)
+                                  for i in batch for run in experiment.plan(scenarios[i])], schema, metrics)
+                buffer.append(table)
+                rows += table.num_rows
                 if rows >= ROW_GROUP:
                     writer.write_table(pa.concat_tables(buffer))
                     buffer, rows = [], 0
-                summary = experiment.summarize(timeseries.drop(columns="point"), scenario)
-                comparison = experiment.compare(summary, scenario)
-                values = [_cell(v) for v in design.points[i]]
-                for table in (summary, comparison):
-                    for j, (name, value) in enumerate(zip(["point", *design.names], [i, *values])):
-                        table.insert(j, name, value)
-                summary.to_csv(summary_file, index=False, header=i == 0)
-                comparison.to_csv(comparison_file, index=False, header=i == 0)
-                if i < SHOW:
-                    shown.append(comparison)
+                summaries = experiment.summarize(table.to_pandas(), scenarios[batch[0]], by=("point",))
+                for i in batch:
+                    summary = summaries[summaries["point"] == i].drop(columns="point").reset_index(drop=True)
+                    comparison = experiment.compare(summary, scenarios[i])
+                    values = [_cell(v) for v in design.points[i]]
+                    for frame in (summary, comparison):
+                        for j, (name, value) in enumerate(zip(["point", *design.names], [i, *values])):
+                            frame.insert(j, name, value)
+                    summary.to_csv(summary_file, index=False, header=i == 0)
+                    comparison.to_csv(comparison_file, index=False, header=i == 0)
+                    if i < SHOW:
+                        shown.append(comparison)
             if buffer:
                 writer.write_table(pa.concat_tables(buffer))
         outputs.commit()

@@ -150,6 +150,26 @@ def test_sweep_folder_tables(tmp_path):
     assert np.allclose(mine["npv"], plain["npv"]) and (mine["customers"] == plain["customers"]).all()
 
 
+def test_final_tables_are_the_same_whether_points_are_batched_or_not(tmp_path, monkeypatch):
+    # a different horizon is a different structure: the batches split there
+    s = scenario({"market.months": [4, 6], "arms.recover.policies": [["ServiceRecovery"], ["SmallGifts"]]})
+    out = tmp_path / "sweep"
+    folder = run_sweep(s, out)
+    batched = {name: (out / name).read_bytes() for name in ("summary.csv", "comparison.csv")}
+    timeseries = pd.read_parquet(out / "timeseries.parquet")
+    monkeypatch.setattr(sweep, "BATCH", 1)
+    sweep.finalize(folder)
+    assert {name: (out / name).read_bytes() for name in batched} == batched
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "timeseries.parquet"), timeseries)
+    summary = pd.read_csv(out / "summary.csv")
+    for i, months in enumerate([4, 4, 6, 6]):  # each point summarized at its own horizon
+        point = sweep.prepare(s).point_scenario(i)
+        plain = experiment.summarize(pd.concat([experiment.simulate(t) for t in experiment.plan(point)]), point)
+        mine = summary[summary["point"] == i].reset_index(drop=True)
+        assert point.market.months == months
+        assert np.allclose(mine["npv"], plain["npv"]) and (mine["customers"] == plain["customers"]).all()
+
+
 def test_interrupted_sweep_resumes_to_the_same_files(tmp_path, capsys):
     s = scenario({"firms.Telco.failure_rate": [0.02, 0.05, 0.08]})
     run_sweep(s, tmp_path / "reference")
