@@ -422,15 +422,17 @@ def _structure(scenario: Scenario) -> tuple:
             tuple(f.name for f in scenario.firms))
 
 
-def _batches(design: Design) -> Iterator[list[int]]:
-    """Consecutive points, at most BATCH, that share their structure."""
-    batch, key = [], None
+def _batches(design: Design) -> Iterator[dict[int, Scenario]]:
+    """Consecutive points, at most BATCH, that share their structure: {point: its scenario}."""
+    batch: dict[int, Scenario] = {}
+    key = None
     for i in range(len(design.points)):
-        this = _structure(design.point_scenario(i))
+        scenario = design.point_scenario(i)
+        this = _structure(scenario)
         if batch and (this != key or len(batch) == BATCH):
             yield batch
-            batch = []
-        batch.append(i)
+            batch = {}
+        batch[i] = scenario
         key = this
     if batch:
         yield batch
@@ -456,17 +458,17 @@ def finalize(folder: SweepFolder) -> dict:
         rows = 0
         with writer, open(outputs.temp["summary.csv"], "w", newline="") as summary_file, \
                 open(outputs.temp["comparison.csv"], "w", newline="") as comparison_file:
-            for batch in _batches(design):
-                scenarios = {i: design.point_scenario(i) for i in batch}
+            for scenarios in _batches(design):
                 table = _conform([pq.ParquetFile(folder.run_path(SweepTask(i, run))).read(use_threads=False)
-                                  for i in batch for run in experiment.plan(scenarios[i])], schema, metrics)
+                                  for i, scenario in scenarios.items() for run in experiment.plan(scenario)],
+                                 schema, metrics)
                 buffer.append(table)
                 rows += table.num_rows
                 if rows >= ROW_GROUP:
                     writer.write_table(pa.concat_tables(buffer))
                     buffer, rows = [], 0
-                summaries = experiment.summarize(table.to_pandas(), scenarios[batch[0]], by=("point",))
-                for i in batch:
+                summaries = experiment.summarize(table.to_pandas(), next(iter(scenarios.values())), by=("point",))
+                for i in scenarios:
                     summary = summaries[summaries["point"] == i].drop(columns="point").reset_index(drop=True)
                     comparison = experiment.compare(summary, scenarios[i])
                     values = [_cell(v) for v in design.points[i]]
