@@ -610,8 +610,9 @@ def format_table(rows: list[Check]) -> str:
     failed = sum(r.status == FAIL for r in rows)
     shown = sum(r.status in (LIMIT, INFO) for r in rows)
     lines.append("")
-    lines.append(f"{passed} passed, {failed} failed; {shown} shown but not counted "
-                 "(LIMIT: the engine cannot express it; info: for contrast)")
+    meaning = {LIMIT: "LIMIT: the engine cannot express it", INFO: "info: for contrast"}
+    legend = "; ".join(text for status, text in meaning.items() if any(r.status == status for r in rows))
+    lines.append(f"{passed} passed, {failed} failed" + (f"; {shown} shown but not counted ({legend})" if shown else ""))
     return "\n".join(lines)
 
 

@@ -95,7 +95,8 @@ def test_format_table_counts_pass_fail_and_shown_rows():
             validation.Check("b", "s", "2", "t", validation.FAIL),
             validation.Check("c", "s", "3", "t", validation.LIMIT)]
     text = validation.format_table(rows)
-    assert "1 passed, 1 failed; 1 shown but not counted" in text
+    assert "1 passed, 1 failed; 1 shown but not counted (LIMIT: the engine cannot express it)" in text
+    assert validation.format_table(rows[:1]).endswith("1 passed, 0 failed")  # no legend for absent kinds
     assert rows[0].as_tuple() == ("a", "s", "1", "t", True)
 
 
