@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from . import experiment
-from .results import atomic_text, atomic_write, code_hash, git_state, new_folder, now, versions
+from .results import atomic_text, atomic_write, code_hash, git_state, now, versions
 from .scenario import Scenario, ScenarioError, Sensitivity, setting_path, validate
 
 NUM_LEVELS = 4  # Morris grid levels
@@ -520,10 +520,6 @@ def _num(v: float) -> str:
 
 
 FILES = ("points.csv", "indices.csv", "winners.csv", "deciders.csv", "indices.png", "winners.png", "manifest.json")
-
-
-def default_folder(scenario: Scenario) -> Path:
-    return new_folder(scenario, "sensitivity-")
 
 
 def write(result: SensitivityResult, out: Path, source: str = "", overrides: list[str] = (),

@@ -337,14 +337,12 @@ def cmd_dashboard(args) -> int:
 
 def cmd_sensitivity(args) -> int:
     from . import analysis
-    from .results import now
+    from .results import now, output_folder
 
     path = find_scenario(args.scenario)
     scenario = load_scenario(path, args.overrides)
     design = analysis.prepare(scenario, source=str(path))  # bad input stops here, before any folder
-    out = args.out or analysis.default_folder(scenario)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ScenarioError([f"--out {out}: already exists and is not empty; choose another folder"])
+    out = output_folder(scenario, args.out, "sensitivity-")
     spec = design.spec
     print(f"{scenario.name}: {spec.method} over {len(design.names)} settings, {spec.samples} samples, "
           f"{spec.replications} replications per arm at each point ({design.x} vs {design.y})", flush=True)

@@ -90,13 +90,18 @@ def atomic_text(path: Path, text: str) -> None:
     atomic_write(path, lambda temp: temp.write_text(text))
 
 
-def new_folder(scenario: Scenario, prefix: str = "") -> Path:
-    """results/<scenario>/<prefix><timestamp>, with -2, -3, ... if that exists already."""
-    stamp = f"{prefix}{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    out, suffix = Path("results") / scenario.name / stamp, 1
-    while out.exists():
-        suffix += 1
-        out = Path("results") / scenario.name / f"{stamp}-{suffix}"
+def output_folder(scenario: Scenario, out: Path | None, prefix: str = "", hint: str = "choose another folder") -> Path:
+    """`out`, or results/<scenario>/<prefix><timestamp> (-2, -3, ... if taken); refused if it
+    already holds anything, so nothing finished is ever written over."""
+    if out is None:
+        stamp = f"{prefix}{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        out, suffix = Path("results") / scenario.name / stamp, 1
+        while out.exists():
+            suffix += 1
+            out = Path("results") / scenario.name / f"{stamp}-{suffix}"
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ScenarioError([f"--out {out}: already exists and is not empty; {hint}"])
     return out
 
 
@@ -111,10 +116,7 @@ class RunFolder:
     @classmethod
     def create(cls, scenario: Scenario, out: Path | None = None, source: str = "",
                overrides: list[str] = ()) -> RunFolder:
-        out = Path(out) if out is not None else new_folder(scenario)
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise ScenarioError([f"--out {out}: already exists and is not empty; "
-                                 f"to finish a run there use `grapevine run --resume {out}`"])
+        out = output_folder(scenario, out, hint=f"to finish a run there use `grapevine run --resume {out}`")
         manifest = {
             "scenario_name": scenario.name,
             "scenario_file": source,

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from . import experiment
-from .results import FILE_MODE, atomic_text, new_folder, now, provenance, reopen
+from .results import FILE_MODE, atomic_text, now, output_folder, provenance, reopen
 from .scenario import Scenario, ScenarioError, Sweep, SweepRange, setting_path, validate
 
 FINAL_FILES = ("points.csv", "timeseries.parquet", "summary.csv", "comparison.csv")
@@ -246,10 +246,7 @@ class SweepFolder:
     def create(cls, design: Design, out: Path | None = None, source: str = "",
                overrides: list[str] = ()) -> SweepFolder:
         scenario = design.scenario
-        out = Path(out) if out is not None else new_folder(scenario, "sweep-")
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise ScenarioError([f"--out {out}: already exists and is not empty; "
-                                 f"to finish a sweep there use `grapevine sweep --resume {out}`"])
+        out = output_folder(scenario, out, "sweep-", f"to finish a sweep there use `grapevine sweep --resume {out}`")
         manifest = {
             "kind": "sweep",
             "scenario_name": scenario.name,
