@@ -54,22 +54,24 @@ def scenario(people: int, months: int, points: int, replications: int = 2, by_pr
 
 
 def rate() -> list[dict]:
-    from sim import executors, sweep
+    from sim.experiments import RunFolder, executors, sweep
+    from sim.experiments.runner import execute
 
     rows = []
     for people, (months, points) in SIZES.items():
-        design = sweep.prepare(scenario(people, months, points))
-        runs = len(design.points) * design.runs_per_point
+        design = sweep.design(scenario(people, months, points))
+        runs = design.total
         for workers in (1, 2):
             with tempfile.TemporaryDirectory() as tmp:
                 started = time.perf_counter()
                 executor = executors.make_executor(workers)
                 up = time.perf_counter() - started
-                folder = sweep.SweepFolder.create(design, Path(tmp) / "sweep")
+                folder = RunFolder.create(design, Path(tmp) / "sweep")
                 last = {}
                 t0 = time.perf_counter()
-                sweep.execute(folder, executor, progress=False,
-                              on_saved=lambda task, count: last.update(t=time.perf_counter()))
+                execute(folder, executor, progress=False,
+                        on_saved=lambda task, count: last.update(t=time.perf_counter()))
+                sweep.finalize(folder)
                 total = time.perf_counter() - t0
                 seconds = last["t"] - t0  # every run computed and saved; the rest is the final tables
             row = {"people": people, "months": months, "runs": runs, "workers": workers,
@@ -87,13 +89,15 @@ import json, resource, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'bench')!r})
 from bench_sweep import scenario
-from sim import executors, sweep
+from sim.experiments import RunFolder, executors, sweep
+from sim.experiments.runner import execute
 if __name__ == "__main__":
-    design = sweep.prepare(scenario(200, 6, {points}, by_price=True))
+    design = sweep.design(scenario(200, 6, {points}, by_price=True))
     with tempfile.TemporaryDirectory() as tmp:
-        folder = sweep.SweepFolder.create(design, Path(tmp) / "s")
+        folder = RunFolder.create(design, Path(tmp) / "s")
         t = time.perf_counter()
-        sweep.execute(folder, executors.make_executor(2), progress=False)
+        execute(folder, executors.make_executor(2), progress=False)
+        sweep.finalize(folder)
         print(json.dumps({{"runs": {points} * 4, "seconds": round(time.perf_counter() - t, 1),
                           "client_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}))
 """

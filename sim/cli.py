@@ -1,7 +1,9 @@
-"""The `grapevine` command: run, sweep, validate, list, new, schema, demo, dashboard, sensitivity.
+"""The `grapevine` command: run, sweep, sensitivity, check-model, validate, list, new, schema, plot,
+dashboard, demo.
 
-Exit status: 0 done, 2 bad input (a clear message, no traceback, nothing written),
-130 interrupted (every finished run is on disk; `grapevine run --resume DIR` finishes).
+Exit status: 0 done, 1 a counted check failed (check-model) or the cluster gave up, 2 bad input
+(one clear line per problem, no traceback, nothing written), 130 interrupted (every finished run
+is on disk; `--resume DIR` finishes).
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
+from typing import Callable
 
-from .scenario import ScenarioError, find_scenario, json_schema, load_scenario, shipped_scenarios, starter
-from .sectors import churn_sentence
+from .errors import InputError
+from .scenario import SCENARIO_NAME, find_scenario, json_schema, load_scenario, shipped_scenarios, starter
 
 BAD_INPUT, INTERRUPTED = 2, 130
 
@@ -24,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.command(args) or 0
-    except ScenarioError as error:
+    except InputError as error:
         for line in error.problems:
             print(f"error: {line}", file=sys.stderr)
         return BAD_INPUT
@@ -41,29 +45,37 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a scenario (arms x replications) into a run folder")
-    run.add_argument("scenario", nargs="?", help="a scenario file or the name of a shipped scenario")
-    run.add_argument("--out", type=Path, help="the run folder (default results/<name>/<timestamp>/)")
+    _scenario_options(run, "a scenario file or the name of a shipped scenario", "results/<name>/<timestamp>/")
     run.add_argument("--replications", type=_positive, help="replications per arm (overrides the file)")
-    _where_to_run(run)
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                     help="override a setting, e.g. --set market.n_people=3000 (repeatable)")
-    run.add_argument("--resume", type=Path, metavar="RUN_DIR", help="finish an interrupted run")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--no-figures", action="store_true",
                      help="skip figures/ and report.html (`grapevine plot RUN_DIR` draws them later)")
     run.set_defaults(command=cmd_run)
 
     sweep = sub.add_parser("sweep", help="run a scenario at every point of its sweep section "
                                          "(a grid, a random or a Latin-hypercube sample)")
-    sweep.add_argument("scenario", nargs="?", help="a scenario file with a sweep section, or a shipped name")
-    sweep.add_argument("--out", type=Path, help="the sweep folder (default results/<name>/sweep-<timestamp>/)")
+    _scenario_options(sweep, "a scenario file with a sweep section, or a shipped name",
+                      "results/<name>/sweep-<timestamp>/")
     sweep.add_argument("--replications", type=_positive, help="replications per arm at each point")
-    _where_to_run(sweep)
-    sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                       help="override a setting, e.g. --set sweep.samples=200 (repeatable)")
-    sweep.add_argument("--resume", type=Path, metavar="SWEEP_DIR", help="finish an interrupted sweep")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(command=cmd_sweep)
+
+    sens = sub.add_parser("sensitivity", help="which uncertain settings drive the outcomes and the verdict "
+                                               "(the scenario's sensitivity section)")
+    _scenario_options(sens, "a scenario file with a sensitivity section, or a shipped name",
+                      "results/<name>/sensitivity-<timestamp>/")
+    sens.set_defaults(command=cmd_sensitivity)
+
+    check = sub.add_parser("check-model", help="validation: the model against the published patterns and facts "
+                                                "(Bass docking, network effects, TARP, peer churn, WOM)")
+    check.add_argument("--quick", action="store_true", help="small sizes (about a minute; for tests and CI)")
+    check.add_argument("--markdown", action="store_true", help="print the table as Markdown (docs/VALIDATION.md)")
+    check.add_argument("--wom", action="store_true",
+                       help="instead: run the twin scenarios wom-folklore and wom-evidence and put the policy "
+                            "verdicts side by side")
+    check.add_argument("--out", type=Path, help="the folder (default results/check-model/<timestamp>/)")
+    check.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted check")
+    check.add_argument("--quiet", action="store_true", help="no progress bar")
+    _where_to_run(check)
+    check.set_defaults(command=cmd_check_model)
 
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario")
@@ -80,10 +92,6 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     schema.set_defaults(command=cmd_schema)
 
-    demo = sub.add_parser("demo", help="run scenarios/quickstart.yaml into results/")
-    demo.add_argument("--workers", type=_positive, default=min(2, os.cpu_count() or 1))
-    demo.set_defaults(command=cmd_demo)
-
     plot = sub.add_parser("plot", help="redraw figures/ and report.html of a run folder from its saved data")
     plot.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     plot.add_argument("--no-animation", action="store_true", help="skip the animated GIF (the slowest figure)")
@@ -96,25 +104,20 @@ def _parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--open", action="store_true", help="also open the page in the default browser")
     dashboard.set_defaults(command=cmd_dashboard)
 
-    sens = sub.add_parser("sensitivity", help="which uncertain settings drive the outcomes and the verdict "
-                                               "(the scenario's sensitivity section)")
-    sens.add_argument("scenario", help="a scenario file with a sensitivity section, or a shipped name")
-    sens.add_argument("--out", type=Path, help="the run folder (default results/<name>/sensitivity-<timestamp>/)")
-    sens.add_argument("--workers", type=_positive, default=1, help="parallel processes (default 1)")
-    sens.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                      help="override a setting, e.g. --set sensitivity.samples=4 (repeatable)")
-    sens.add_argument("--quiet", action="store_true", help="no progress bar")
-    sens.set_defaults(command=cmd_sensitivity)
-
-    check = sub.add_parser("check-model", help="validation: the model against the published patterns and facts "
-                                                "(Bass docking, network effects, TARP, peer churn, WOM)")
-    check.add_argument("--quick", action="store_true", help="small sizes (about a minute; for tests and CI)")
-    check.add_argument("--wom", action="store_true",
-                       help="instead: run the twin scenarios wom-folklore and wom-evidence and put the policy "
-                            "verdicts side by side")
-    check.add_argument("--workers", type=_positive, default=1, help="--wom: parallel processes (default 1)")
-    check.set_defaults(command=cmd_check_model)
+    demo = sub.add_parser("demo", help="run scenarios/quickstart.yaml into results/")
+    demo.add_argument("--workers", type=_positive, default=min(2, os.cpu_count() or 1))
+    demo.set_defaults(command=cmd_demo)
     return parser
+
+
+def _scenario_options(parser, what: str, default_out: str) -> None:
+    parser.add_argument("scenario", nargs="?", help=what)
+    parser.add_argument("--out", type=Path, help=f"the folder to write (default {default_out})")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                        help="override a setting, e.g. --set market.n_people=3000 (repeatable)")
+    parser.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted folder")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    _where_to_run(parser)
 
 
 def _where_to_run(parser) -> None:
@@ -135,71 +138,109 @@ def _positive(text: str) -> int:
     return value
 
 
-def _resume_alone(args, what: str) -> None:
-    if args.scenario or args.overrides or args.replications or args.out:
-        raise ScenarioError([f"--resume {what}: give no scenario, --set, --replications or --out with it"])
-
-
-# --- commands -------------------------------------------------------------------------------
-def cmd_run(args) -> int:
-    from .results import RunFolder
+# --- the shared path: open a folder, run what is missing, finish -----------------------------------
+def _open_folder(args, kind: str, make, resume, prefix: str = ""):
+    """A new folder for the scenario (bad input stops before anything is written) or `--resume DIR`."""
+    from .experiments import RunFolder
 
     if args.resume is not None:
-        _resume_alone(args, "RUN_DIR takes the scenario from the run folder")
-        folder = RunFolder.resume(args.resume)
-    else:
-        if not args.scenario:
-            raise ScenarioError(["give a scenario file (or a shipped name, see `grapevine list`) or --resume RUN_DIR"])
-        path = find_scenario(args.scenario)
-        scenario = load_scenario(path, args.overrides, args.replications)
-        folder = RunFolder.create(scenario, args.out, source=str(path), overrides=args.overrides)
-    folder.draw_figures = not args.no_figures
-    return _execute(folder, args.workers, progress=not args.quiet, scheduler=args.scheduler)
+        given = [name for name in ("scenario", "overrides", "replications", "out") if getattr(args, name, None)]
+        if given:
+            raise InputError(f"--resume {args.resume}: the folder has its {kind}; give no scenario, --set, "
+                             f"--replications or --out with it")
+        return resume(args.resume)
+    if not args.scenario:
+        raise InputError("give a scenario file (or a shipped name, see `grapevine list`) or --resume DIR")
+    path = find_scenario(args.scenario)
+    scenario = load_scenario(path, args.overrides, getattr(args, "replications", None))
+    plan = make(scenario, source=str(path))
+    return RunFolder.create(plan, args.out, prefix=prefix, source=str(path), overrides=args.overrides,
+                            extra_packages=("dask", "distributed", "SALib"))
 
 
-def _execute(folder, workers: int | None, progress: bool, scheduler: str | None = None) -> int:
-    from . import experiment
-    from .executors import ExecutorError, scheduler_from, using
-    from .results import done_count, execute
+def _run(folder, args, fn: Callable | None = None) -> int | None:
+    """Run what is missing in `folder` where the options say; None when done, else the exit status."""
+    from .experiments.executors import ExecutorError, make_executor, scheduler_from
+    from .experiments.runner import execute, simulate
 
-    scheduler = scheduler_from(scheduler, workers)
-    workers = workers or 1
-
-    scenario = folder.scenario
-    runs = len(scenario.arm_names()) * scenario.replications
-    groups = (f"{len(scenario.arm_names())} arms" if scenario.compare.kind == "arms"
-              else f"{len(scenario.firms)} firms head to head")
-    print(f"{scenario.name}: {groups} x {scenario.replications} replications = {runs} runs of "
-          f"{scenario.market.n_people:,} people over {scenario.market.months} months -> {folder.path}")
+    scheduler = scheduler_from(args.scheduler, args.workers)
+    workers = args.workers or 1
+    plan = folder.plan
+    where = (f"the Dask cluster at {scheduler}" if scheduler else
+             f"a local Dask cluster of {workers} workers" if workers > 1 else "serially")
+    print(f"{plan.name}: {_describe(plan)}, {where} -> {folder.path}", file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
+    hint = f"finish with: grapevine {plan.kind} --resume {folder.path}"
     try:
-        with using(scheduler):
-            outcome = execute(folder, workers=workers, progress=progress)
+        todo = plan.total - folder.done_count()
+        execute(folder, make_executor(min(workers, max(todo, 1)), scheduler), progress=not args.quiet,
+                fn=fn or simulate)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: {done_count(folder)} of {runs} runs are saved in {folder.path}\n"
-              f"finish with: grapevine run --resume {folder.path}", file=sys.stderr)
+        print(f"\ninterrupted: {folder.done_count()} of {plan.total} runs are saved in {folder.path}\n{hint}",
+              file=sys.stderr)
         return INTERRUPTED
     except ExecutorError as error:
-        print(f"error: {error}\n{done_count(folder)} of {runs} runs are saved in {folder.path}; "
-              f"finish with: grapevine run --resume {folder.path}", file=sys.stderr)
+        print(f"error: {error}\n{folder.done_count()} of {plan.total} runs are saved in {folder.path}; {hint}",
+              file=sys.stderr)
         return 1
-    print()
-    print(experiment.table(outcome["comparison"], scenario))
-    print()
-    for sentence in outcome["verdicts"]:
-        print(f"- {sentence}")
-    churn = experiment.baseline_churn(outcome["timeseries"], scenario)
-    print(f"\n{churn_sentence(scenario.sector, scenario.baseline, churn)}")
-    print(f"\nfiles: {folder.path}/ (summary.csv, comparison.csv, timeseries.parquet, manifest.json)")
-    if getattr(folder, "draw_figures", True):  # the results are on disk already: figures cannot lose them
-        _figures(folder.path)
+    return None
+
+
+def _describe(plan) -> str:
+    """'3 arms x 8 replications = 24 runs of 4,000 people over 48 months' (and the points, if any)."""
+    if not hasattr(plan, "scenario"):
+        return f"{plan.total} groups of targets"
+    scenario = plan.scenario
+    groups = scenario.groups
+    what = (f"{len(groups.names)} firms head to head" if groups.head_to_head
+            else f"{len(plan.run_names)} arms")
+    points = f"{plan.point_count:,} points over {', '.join(plan.settings)} x " if plan.points else ""
+    return (f"{points}{what} x {plan.reps} replications = {plan.total:,} runs of {scenario.market.n_people:,} "
+            f"people over {scenario.market.months} months" + (" (at the base point)" if plan.points else ""))
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+# --- commands -------------------------------------------------------------------------------------
+def cmd_run(args) -> int:
+    from .experiments import Experiment, run
+
+    folder = _open_folder(args, "scenario", Experiment.single, run.resume)
+    return _run_then(folder, args, lambda done: _finish_run(done, figures=not args.no_figures))
+
+
+def _run_then(folder, args, finish: Callable) -> int:
+    """Run what is missing in `folder`, then `finish(folder)` (the tables and the printout)."""
+    status = _run(folder, args)
+    if status is not None:
+        return status
+    finish(folder)
     return 0
+
+
+def _finish_run(folder, figures: bool = True) -> None:
+    from .experiments.run import finalize
+    from .outputs.results import Results
+
+    finalize(folder)
+    results = Results.load(folder.path)
+    print()
+    print(results.table())
+    print()
+    for sentence in results.verdicts:
+        print(f"- {sentence}")
+    print(f"\n{results.churn_sentence()}")
+    print(f"\nfiles: {folder.path}/ (summary.csv, comparison.csv, timeseries.parquet, manifest.json)")
+    if figures:  # the results are on disk already: figures cannot lose them
+        _figures(folder.path)
 
 
 def _figures(run_dir: Path) -> None:
     """figures/ and report.html; a failure is a warning, never the run's exit status."""
     try:
-        from .report import write_outputs
+        from .outputs.report import write_outputs
 
         outputs = write_outputs(run_dir, log=lambda line: print(line, file=sys.stderr))
     except Exception as error:  # noqa: BLE001 - the data are saved; say so and how to retry
@@ -211,9 +252,9 @@ def _figures(run_dir: Path) -> None:
 
 def cmd_plot(args) -> int:
     if not (args.run_dir / "manifest.json").exists() or not (args.run_dir / "comparison.csv").exists():
-        raise ScenarioError([f"{args.run_dir}: not a finished run folder (no manifest.json or comparison.csv); "
-                             f"finish it with `grapevine run --resume {args.run_dir}`"])
-    from .report import write_outputs
+        raise InputError(f"{args.run_dir}: not a finished run folder (no manifest.json or comparison.csv); "
+                         f"finish it with `grapevine run --resume {args.run_dir}`")
+    from .outputs.report import write_outputs
 
     outputs = write_outputs(args.run_dir, animation=not args.no_animation,
                             log=lambda line: print(line, file=sys.stderr))
@@ -223,69 +264,87 @@ def cmd_plot(args) -> int:
     return 1 if outputs.problems else 0
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def cmd_sweep(args) -> int:
-    from . import sweep
-    from .executors import ExecutorError, make_executor, scheduler_from
+    from .experiments import sweep
 
-    if args.resume is not None:
-        _resume_alone(args, "SWEEP_DIR takes the scenario and the points from the sweep folder")
-        folder = sweep.SweepFolder.resume(args.resume)
-    else:
-        if not args.scenario:
-            raise ScenarioError(["give a scenario file with a sweep section (or a shipped name) or --resume SWEEP_DIR"])
-        path = find_scenario(args.scenario)
-        scenario = load_scenario(path, args.overrides, args.replications)
-        design = sweep.prepare(scenario, str(path))  # bad input stops here, before any folder
-        folder = sweep.SweepFolder.create(design, args.out, source=str(path), overrides=args.overrides)
-    design, scenario = folder.design, folder.design.scenario
-    scheduler = scheduler_from(args.scheduler, args.workers)
-    workers = args.workers or 1
-    where = (f"the Dask cluster at {scheduler}" if scheduler else
-             f"a local Dask cluster of {workers} workers" if workers > 1 else "serially")
-    points, runs = len(design.points), len(design.points) * design.runs_per_point
-    print(f"{scenario.name}: {design.spec.method.replace('_', ' ')} of {points:,} points over "
-          f"{', '.join(design.names)} x {len(scenario.arm_names())} arms x {scenario.replications} replications "
-          f"= {runs:,} runs, {scenario.market.n_people:,} people over {scenario.market.months} months "
-          f"(at the base point), {where} -> {folder.path}", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
-    hint = f"finish with: grapevine sweep --resume {folder.path}"
-    try:
-        executor = make_executor(min(workers, max(runs - folder.done_count(), 1)), scheduler)
-        outcome = sweep.execute(folder, executor, progress=not args.quiet)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: {folder.done_count()} of {runs} runs are saved in {folder.path}\n{hint}",
-              file=sys.stderr)
-        return INTERRUPTED
-    except ExecutorError as error:
-        print(f"error: {error}\n{folder.done_count()} of {runs} runs are saved in {folder.path}; {hint}",
-              file=sys.stderr)
-        return 1
+    return _run_then(_open_folder(args, "sweep", sweep.design, sweep.resume, prefix="sweep-"), args, _finish_sweep)
+
+
+def _finish_sweep(folder) -> None:
+    from .experiments import sweep
+
+    outcome = sweep.finalize(folder)
     print()
-    print(sweep.table(outcome["comparison_head"], design))
+    print(sweep.table(outcome["comparison_head"], folder.plan))
+    points = len(folder.plan.points)
     if points > sweep.SHOW:
         print(f"... and {points - sweep.SHOW:,} more points in comparison.csv")
     print(f"\nfiles: {folder.path}/ ({', '.join(sweep.FINAL_FILES)}, manifest.json)")
-    return 0
+
+
+def cmd_sensitivity(args) -> int:
+    from .experiments import sensitivity
+
+    folder = _open_folder(args, "sensitivity", sensitivity.experiment, sensitivity.resume, prefix="sensitivity-")
+    return _run_then(folder, args, _finish_sensitivity)
+
+
+def _finish_sensitivity(folder) -> None:
+    from .experiments import sensitivity
+    from .experiments.folder import atomic_write
+    from .outputs import sensitivity_plots
+
+    result = sensitivity.analyse(folder)
+    for name, draw in (("indices.png", sensitivity_plots.indices), ("winners.png", sensitivity_plots.winners)):
+        figure = draw(result)
+        atomic_write(folder.path / name, lambda temp, figure=figure: figure.savefig(temp, format="png", dpi=110))
+    print()
+    print(result.table())
+    print()
+    for sentence in result.verdict():
+        print(f"- {sentence}")
+    print(f"\nfiles: {folder.path}/ ({', '.join(sensitivity.TABLES)}, indices.png, winners.png, manifest.json)")
+
+
+def cmd_check_model(args) -> int:
+    """Exit 0 when every counted target passes, 1 when one fails."""
+    from .experiments import validation
+
+    if args.wom:
+        replications, people = (3, 3000) if args.quick else (None, None)
+        print(validation.compare_wom(replications=replications, n_people=people, workers=args.workers or 1))
+        return 0
+    if args.resume is not None:
+        if args.out or args.quick:
+            raise InputError(f"--resume {args.resume}: the folder has its size; give no --quick or --out with it")
+        folder = validation.resume(args.resume)
+    else:
+        from .experiments import RunFolder
+
+        folder = RunFolder.create(validation.ValidationPlan(validation.QUICK if args.quick else validation.FULL),
+                                  args.out)
+    status = _run(folder, args, fn=validation.run_checks)
+    if status is not None:
+        return status
+    rows = validation.rows_of(folder)
+    print(validation.format_markdown(rows) if args.markdown else validation.format_table(rows))
+    print(f"files: {folder.path}/ (checks.csv, manifest.json)", file=sys.stderr)
+    return 1 if any(row.status == validation.FAIL for row in rows) else 0
 
 
 def cmd_validate(args) -> int:
     path = find_scenario(args.scenario)
     scenario = load_scenario(path, args.overrides)
-    kind = scenario.compare.kind
-    groups = scenario.arm_names() if kind == "arms" else [f.name for f in scenario.firms]
-    print(f"{path}: ok - {scenario.name}: {kind.replace('_', ' ')} {', '.join(groups)} "
-          f"(baseline {scenario.baseline}), {scenario.replications} replications, "
+    groups = scenario.groups
+    print(f"{path}: ok - {scenario.name}: {'head to head' if groups.head_to_head else 'arms'} "
+          f"{', '.join(groups.names)} (baseline {groups.baseline}), {scenario.replications} replications, "
           f"{scenario.market.n_people:,} people, {scenario.market.months} months")
     if scenario.sweep is not None:
-        from .sweep import prepare
+        from .experiments import sweep
 
-        design = prepare(scenario, str(path))
-        print(f"  sweep: {scenario.sweep.method.replace('_', ' ')} of {len(design.points):,} points over "
-              f"{', '.join(design.names)} = {len(design.points) * design.runs_per_point:,} runs")
+        plan = sweep.design(scenario, str(path))
+        print(f"  sweep: {scenario.sweep.method.replace('_', ' ')} of {len(plan.points):,} points over "
+              f"{', '.join(plan.settings)} = {plan.total:,} runs")
     return 0
 
 
@@ -303,13 +362,10 @@ def cmd_list(args) -> int:
 def cmd_new(args) -> int:
     path = Path(args.name if args.name.endswith((".yaml", ".yml")) else f"{args.name}.yaml")
     name = path.stem
-    if path.exists():
-        raise ScenarioError([f"{path}: already exists; choose another name"])
-    from .scenario import SCENARIO_NAME
-    import re
-
     if not re.match(SCENARIO_NAME, name):
-        raise ScenarioError([f"{name!r}: a scenario name uses letters, digits, - and _ (it names the results folder)"])
+        raise InputError(f"{name!r}: a scenario name uses letters, digits, - and _ (it names the results folder)")
+    if path.exists():
+        raise InputError(f"{path}: already exists; choose another name")
     path.write_text(starter(name, str(path)))
     print(f"wrote {path}: edit it, then `grapevine validate {path}` and `grapevine run {path}`")
     return 0
@@ -321,57 +377,18 @@ def cmd_schema(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .results import RunFolder
+    from .experiments import Experiment, RunFolder
 
     path = find_scenario("quickstart")
-    scenario = load_scenario(path)
-    folder = RunFolder.create(scenario, None, source=str(path))
-    return _execute(folder, args.workers, progress=True)
+    folder = RunFolder.create(Experiment.single(load_scenario(path), str(path)), source=str(path))
+    args.scheduler, args.quiet = None, False
+    return _run_then(folder, args, _finish_run)
 
 
 def cmd_dashboard(args) -> int:
-    from .dashboard import serve
+    from .outputs.dashboard import serve
 
     return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open)
-
-
-def cmd_sensitivity(args) -> int:
-    from . import analysis
-    from .results import now, output_folder
-
-    path = find_scenario(args.scenario)
-    scenario = load_scenario(path, args.overrides)
-    design = analysis.prepare(scenario, source=str(path))  # bad input stops here, before any folder
-    out = output_folder(scenario, args.out, "sensitivity-")
-    spec = design.spec
-    print(f"{scenario.name}: {spec.method} over {len(design.names)} settings, {spec.samples} samples, "
-          f"{spec.replications} replications per arm at each point ({design.x} vs {design.y})", flush=True)
-    started = now()
-    result = analysis.sensitivity(scenario, source=str(path), workers=args.workers, progress=not args.quiet)
-    analysis.write(result, out, source=str(path), overrides=args.overrides, started=started)
-    print(f"{len(result.points)} points, {len(result.points) * len(design.arms) * spec.replications} runs, "
-          f"{result.seconds:.0f} s\n")
-    print(result.table())
-    print()
-    for sentence in result.verdict():
-        print(f"- {sentence}")
-    print(f"\nfiles: {out}/ ({', '.join(analysis.FILES)})")
-    return 0
-
-
-def cmd_check_model(args) -> int:
-    """Exit 0 when every counted target passes, 1 when one fails."""
-    from . import validation
-
-    if args.wom:
-        replications, people = (3, 3000) if args.quick else (None, None)
-        print(validation.compare_wom(replications=replications, n_people=people, workers=args.workers))
-        return 0
-    size = validation.QUICK if args.quick else validation.FULL
-    print(f"grapevine check-model ({size.name} size): every target of sim/validation.py", file=sys.stderr)
-    rows = validation.check_model(quick=args.quick, progress=lambda line: print(f"  {line}", file=sys.stderr))
-    print(validation.format_table(rows))
-    return 1 if any(row.status == validation.FAIL for row in rows) else 0
 
 
 if __name__ == "__main__":

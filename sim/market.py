@@ -15,7 +15,6 @@ from typing import Any, Sequence
 import mesa
 import numpy as np
 from mesa.discrete_space import Network
-from pydantic import ValidationError
 
 from . import network as networks
 from .agents import Customer
@@ -23,7 +22,8 @@ from .bookkeeping import EVENTS, Ledger, Tally
 from .customers import CHANNELS, INITIAL, Customers
 from .firm import Firm
 from .metrics import monthly_metrics
-from .parameters import make_parameters, readable_error
+from .errors import validated
+from .parameters import make_parameters
 from .phases import MONTH
 from .randomness import Streams
 
@@ -210,17 +210,14 @@ def _make_firms(firms, flat: dict[str, Any]) -> list[Firm]:
     specs = [flat] if firms is None else list(firms)
     if not specs:
         raise ValueError("firms = [] is not allowed: a market needs at least one firm")
-    made = [_make_firm(spec, f"firms[{i}]." if firms is not None else "") for i, spec in enumerate(specs)]
+    made = [_make_firm(spec, ("firms", i) if firms is not None else ()) for i, spec in enumerate(specs)]
     names = [f.name for f in made]
     if len(set(names)) != len(names):
         raise ValueError(f"firm names = {names} are not allowed: each firm needs its own name")
     return made
 
 
-def _make_firm(spec: Firm | dict, prefix: str) -> Firm:
+def _make_firm(spec: Firm | dict, prefix: tuple) -> Firm:
     if isinstance(spec, Firm):
         return spec
-    try:
-        return Firm(**spec)
-    except ValidationError as error:
-        raise ValueError(readable_error(error, prefix=prefix)) from None
+    return validated(Firm, spec, prefix)

@@ -8,13 +8,11 @@ references are in `../shared/research/mission-anchors.md` and `docs/MODEL.md`.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-NETWORKS = ("small_world", "scale_free", "communities", "complete", "edge_list")
-
+from .errors import validated
 
 def P(default: Any, unit: str, source: str, **bounds: Any) -> Any:
     """A parameter field: default, unit and source travel together (rendered in docs/MODEL.md)."""
@@ -239,37 +237,6 @@ class MarketParameters(BaseModel):
         return self
 
 
-def readable_error(error: ValidationError, prefix: str = "") -> str:
-    """One line per problem: the field, the value and what is allowed ('did you mean' for typos)."""
-    lines = []
-    for problem in error.errors():
-        path = prefix + ".".join(str(part) for part in problem["loc"])
-        kind = problem["type"]
-        value = problem.get("input")
-        if kind == "extra_forbidden":
-            allowed = _allowed_fields(error.title)
-            guess = difflib.get_close_matches(str(problem["loc"][-1]), allowed, n=1)
-            hint = f" (did you mean '{guess[0]}'?)" if guess else ""
-            lines.append(f"{path}: unknown parameter{hint}")
-        elif kind in ("value_error", "assertion_error"):
-            lines.append(f"{path or 'parameters'}: {problem['msg'].removeprefix('Value error, ')}")
-        else:
-            lines.append(f"{path} = {value!r} is not allowed: {problem['msg'].lower()}")
-    return "\n".join(lines)
-
-
-def _allowed_fields(model_name: str) -> list[str]:
-    from .firm import Firm
-    from .policies import Policy
-
-    models = {"MarketParameters": MarketParameters, "Firm": Firm, **Policy.registry}
-    model = models.get(model_name)
-    return list(model.model_fields) if model else []
-
-
 def make_parameters(**overrides: Any) -> MarketParameters:
     """Validated parameters; a bad one raises ValueError naming the field, value and what is allowed."""
-    try:
-        return MarketParameters(**overrides)
-    except ValidationError as error:
-        raise ValueError(readable_error(error)) from None
+    return validated(MarketParameters, overrides)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.results import FINAL_FILES
+from sim.experiments.run import FINAL_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = str(ROOT / "scenarios" / "quickstart.yaml")
@@ -51,8 +51,9 @@ def test_run_writes_the_run_folder(tmp_path, capsys):
     comparison = pd.read_csv(out / "comparison.csv")
     assert {"mean", "low", "high", "diff", "diff_low", "diff_high"} <= set(comparison)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["scenario"]["market"]["n_people"] == 400 and manifest["scenario"]["replications"] == 3
-    assert len(manifest["scenario_hash"]) == 64 and len(manifest["code_hash"]) == 64
+    scenario = manifest["experiment"]["scenario"]
+    assert scenario["market"]["n_people"] == 400 and scenario["replications"] == 3
+    assert len(manifest["experiment_hash"]) == 64 and len(manifest["code_hash"]) == 64
     assert manifest["started"] and manifest["finished"]
     assert manifest["git"] is None or len(manifest["git"]["commit"]) == 40
     assert {"numpy", "pandas", "mesa", "python"} <= set(manifest["versions"])

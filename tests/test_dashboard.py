@@ -21,7 +21,7 @@ import sim
 
 import pytest
 
-from sim.dashboard import DashboardMarket, dashboard_settings, initial_values, model_params, summary_rows
+from sim.outputs.dashboard import DashboardMarket, dashboard_settings, initial_values, model_params, summary_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

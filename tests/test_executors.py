@@ -12,9 +12,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sim import executors, sweep
 from sim.cli import main
-from sim.scenario import Scenario, ScenarioError
+from sim.experiments import RunFolder, executors, sweep
+from sim.experiments.runner import SerialExecutor, execute
+from sim.scenario import Scenario, InputError
 
 distributed = pytest.importorskip("distributed")
 
@@ -40,8 +41,9 @@ def same_files(a: Path, b: Path):
 @pytest.fixture(scope="module")
 def serial(tmp_path_factory):
     out = tmp_path_factory.mktemp("serial") / "sweep"
-    folder = sweep.SweepFolder.create(sweep.prepare(tiny_sweep(points=4)), out)
-    sweep.execute(folder, progress=False)
+    folder = RunFolder.create(sweep.design(tiny_sweep(points=4)), out)
+    execute(folder, progress=False)
+    sweep.finalize(folder)
     return out
 
 
@@ -76,9 +78,9 @@ def listening(process: psutil.Process) -> list[str]:
 
 
 def test_which_executor():
-    assert isinstance(executors.make_executor(1), executors.SerialExecutor)
+    assert isinstance(executors.make_executor(1), SerialExecutor)
     assert executors.scheduler_from("tcp://10.1.2.3:8786", None) == "tcp://10.1.2.3:8786"
-    with pytest.raises(ScenarioError):
+    with pytest.raises(InputError):
         executors.scheduler_from("tcp://10.1.2.3:8786", 2)
 
 
@@ -91,10 +93,10 @@ def test_environment_variable_names_the_scheduler_unless_workers_are_given(monke
 
 
 def test_unreachable_or_malformed_scheduler_is_a_clear_error(tmp_path, capsys):
-    with pytest.raises(ScenarioError, match="not a Dask address"):
+    with pytest.raises(InputError, match="not a Dask address"):
         executors.DaskExecutor(scheduler="http://example.org")
     started = time.monotonic()
-    with pytest.raises(ScenarioError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         executors.DaskExecutor(scheduler="127.0.0.1:9", connect_timeout=2)
     assert time.monotonic() - started < 30
 
@@ -108,8 +110,9 @@ def test_local_cluster_listens_on_loopback_only_and_stops(serial, tmp_path):
         assert addresses and set(addresses) == {"127.0.0.1"}, addresses
         workers = executor.client.scheduler_info()["workers"]
         assert len(workers) == 2 and all(a.startswith("tcp://127.0.0.1:") for a in workers)
-        folder = sweep.SweepFolder.create(sweep.prepare(tiny_sweep(points=4)), tmp_path / "local")
-        sweep.execute(folder, executor, progress=False)  # closes the executor
+        folder = RunFolder.create(sweep.design(tiny_sweep(points=4)), tmp_path / "local")
+        execute(folder, executor, progress=False)  # closes the executor
+        sweep.finalize(folder)
     finally:
         executor.close()
     same_files(serial, tmp_path / "local")
@@ -126,7 +129,7 @@ def test_remote_scheduler_gives_the_same_files(serial, cluster, tmp_path, capsys
     out = tmp_path / "remote"
     assert main(["sweep", str(scenario_file), "--out", str(out), "--scheduler", cluster.scheduler_address,
                  "--quiet"]) == 0
-    assert f"the Dask cluster at {cluster.scheduler_address}" in capsys.readouterr().out
+    assert f"the Dask cluster at {cluster.scheduler_address}" in capsys.readouterr().err
     same_files(serial, out)
 
 
@@ -147,8 +150,9 @@ def test_a_worker_killed_mid_sweep_loses_nothing(serial, cluster, tmp_path):
             killed.update(pid=pid, address=busy[0], keys=client.processing()[busy[0]])
 
     out = tmp_path / "killed"
-    folder = sweep.SweepFolder.create(sweep.prepare(tiny_sweep(points=4)), out)
-    sweep.execute(folder, executor, progress=False, on_saved=kill_a_busy_worker)
+    folder = RunFolder.create(sweep.design(tiny_sweep(points=4)), out)
+    execute(folder, executor, progress=False, on_saved=kill_a_busy_worker)
+    sweep.finalize(folder)
     assert killed["keys"], "the killed worker was running runs"
     assert not psutil.pid_exists(killed["pid"]) or psutil.Process(killed["pid"]).status() == psutil.STATUS_ZOMBIE
     same_files(serial, out)
@@ -161,9 +165,9 @@ def test_interrupted_local_cluster_sweep_resumes_identically(serial, tmp_path):
             raise KeyboardInterrupt
 
     out = tmp_path / "interrupted"
-    folder = sweep.SweepFolder.create(sweep.prepare(tiny_sweep(points=4)), out)
+    folder = RunFolder.create(sweep.design(tiny_sweep(points=4)), out)
     with pytest.raises(KeyboardInterrupt):
-        sweep.execute(folder, executors.DaskExecutor(workers=2), progress=False, on_saved=stop)
+        execute(folder, executors.DaskExecutor(workers=2), progress=False, on_saved=stop)
     assert 6 <= folder.done_count() < 16
     assert main(["sweep", "--resume", str(out), "--quiet"]) == 0
     same_files(serial, out)

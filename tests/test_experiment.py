@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import experiment
-from sim.results import assemble
+from sim.experiments import replication_seed, stats, verdicts
+from sim.experiments.design import tasks_of
+from sim.experiments.folder import assemble
+from sim.experiments.runner import SerialExecutor, simulate
 from sim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,23 +28,23 @@ def small(arms, replications=3, **market) -> Scenario:
 
 
 def outcome(scenario, executor=None):
-    executor = executor or experiment.SerialExecutor()
-    tasks = experiment.plan(scenario)
-    frames = dict((t.key, f) for t, f in executor.run(experiment.simulate, tasks))
+    executor = executor or SerialExecutor()
+    tasks = tasks_of(scenario)
+    frames = dict((t.key, f) for t, f in executor.run(simulate, tasks))
     executor.close()
     timeseries = assemble([frames[t.key] for t in tasks])
-    summary = experiment.summarize(timeseries, scenario)
-    return timeseries, summary, experiment.compare(summary, scenario)
+    summary = stats.summarize(timeseries, scenario)
+    return timeseries, summary, stats.compare(summary, scenario)
 
 
 def test_replication_r_has_the_same_seed_in_every_arm():
     scenario = small({"a": [], "b": ["ServiceRecovery"], "c": ["SmallGifts"]}, replications=4)
     seeds = {}
-    for task in experiment.plan(scenario):
+    for task in tasks_of(scenario):
         seeds.setdefault(task.replication, set()).add(task.seed)
     assert all(len(s) == 1 for s in seeds.values())
     assert len({next(iter(s)) for s in seeds.values()}) == 4
-    assert experiment.replication_seed(9, 2) == experiment.replication_seed(9, 2) != experiment.replication_seed(10, 2)
+    assert replication_seed(9, 2) == replication_seed(9, 2) != replication_seed(10, 2)
 
 
 def test_identical_arms_differ_by_exactly_zero():
@@ -59,34 +61,31 @@ def test_pairing_narrows_the_interval():
     assert row["diff_high"] - row["diff_low"] < own["high"] - own["low"]
 
 
+def scenario_kpis():
+    return small({"a": [], "b": []}).groups.kpis
+
+
 def test_summary_and_comparison_shape():
     timeseries, summary, comparison = outcome(small({"a": [], "b": ["SmallGifts"]}))
     assert list(timeseries.columns[:4]) == ["arm", "replication", "month", "firm"]
     assert len(timeseries) == 2 * 3 * (SMALL["months"] + 1)
     assert list(summary[["arm", "replication"]].itertuples(index=False, name=None)) == [
         (a, r) for a in "ab" for r in range(3)]
-    assert set(comparison["kpi"]) == set(experiment.ARM_KPIS)
+    assert set(comparison["kpi"]) == set(scenario_kpis())
     assert comparison[comparison["compared"] == "a"]["diff"].isna().all()
 
 
-def test_process_executor_gives_the_same_results():
-    scenario = small({"a": [], "b": ["ServiceRecovery"]})
-    _, serial, _ = outcome(scenario)
-    _, parallel, _ = outcome(scenario, experiment.ProcessExecutor(2))
-    pd.testing.assert_frame_equal(serial, parallel)
-
-
 def test_t_quantile():
-    assert experiment.t_quantile(1) == pytest.approx(12.706, abs=1e-3)
-    assert experiment.t_quantile(9) == pytest.approx(2.262, abs=1e-3)
-    assert experiment.t_quantile(31) == pytest.approx(2.0395, abs=1e-3)
-    assert experiment.t_quantile(120) == pytest.approx(1.9799, abs=1e-3)
-    assert experiment.t_quantile(10**6) == pytest.approx(1.95996, abs=1e-4)
+    assert stats.t_quantile(1) == pytest.approx(12.706, abs=1e-3)
+    assert stats.t_quantile(9) == pytest.approx(2.262, abs=1e-3)
+    assert stats.t_quantile(31) == pytest.approx(2.0395, abs=1e-3)
+    assert stats.t_quantile(120) == pytest.approx(1.9799, abs=1e-3)
+    assert stats.t_quantile(10**6) == pytest.approx(1.95996, abs=1e-4)
 
 
 def test_interval():
     values = np.array([1.0, 2.0, 3.0, 4.0])
-    mean, low, high = experiment.interval(values)
+    mean, low, high = stats.interval(values)
     half = 3.1824 * values.std(ddof=1) / 2
     assert (mean, low, high) == pytest.approx((2.5, 2.5 - half, 2.5 + half))
 
@@ -103,14 +102,14 @@ def _comparison(retention, npv):
 
 def test_verdict_sentence():
     scenario = load_scenario(ROOT / "scenarios" / "quickstart.yaml", ["market.months=60"])
-    [sentence] = experiment.verdicts(_comparison((6.2, 5.1, 7.3), (1.2e6, 0.9e6, 1.5e6)), scenario)
+    [sentence] = verdicts.verdicts(_comparison((6.2, 5.1, 7.3), (1.2e6, 0.9e6, 1.5e6)), scenario)
     assert sentence == ("ServiceRecovery keeps 6.2 points more of its customers than IgnoreUntilRenewal after "
                         "60 months (95% CI 5.1 to 7.3) and adds 1.2 M in NPV (0.9 M to 1.5 M).")
 
 
 def test_verdict_says_when_an_interval_includes_zero():
     scenario = load_scenario(ROOT / "scenarios" / "quickstart.yaml")
-    [sentence] = experiment.verdicts(_comparison((-0.4, -1.1, 0.3), (-2e5, -3e5, -1e5)), scenario)
+    [sentence] = verdicts.verdicts(_comparison((-0.4, -1.1, 0.3), (-2e5, -3e5, -1e5)), scenario)
     assert "0.4 points fewer" in sentence
     assert "(95% CI -1.1 to 0.3; the interval includes zero, so no clear difference)" in sentence
     assert "loses 200 K in NPV (-300 K to -100 K)." in sentence
@@ -126,5 +125,5 @@ def test_head_to_head_compares_firms():
     assert set(comparison["compared"]) == {"Carer", "Ignorer"}
     shares = summary.groupby("replication")["market_share"].sum()
     assert np.allclose(shares, 100.0)
-    [sentence] = experiment.verdicts(comparison, scenario, summary)
+    [sentence] = verdicts.verdicts(comparison, scenario, summary)
     assert sentence.startswith("Carer gains") and "replications." in sentence

@@ -9,9 +9,10 @@ import shutil
 
 import pytest
 
-from sim import plots, report
 from sim.cli import main
-from sim.experiment import verdicts
+from sim.experiments.verdicts import comparison_rows
+from sim.outputs import plots, report
+from sim.outputs.results import Results
 from test_plots import tiny_run
 
 
@@ -36,13 +37,13 @@ def test_run_writes_figures_and_report(run_dir):
 
 
 def test_report_has_every_arm_verdict_and_figure(run_dir, page):
-    results = plots.load(run_dir)
-    for arm in results.groups:
+    results = Results.load(run_dir)
+    for arm in results.names:
         assert f"<td>{html.escape(arm)}</td>" in page
         assert f"<b>{html.escape(arm)}</b>" in page  # described in words too
-    for sentence in verdicts(results.comparison, results.scenario, plots.focal_summary(results)):
+    for sentence in results.verdicts:
         assert f"<li>{html.escape(sentence)}</li>" in page
-    names = [*plots.figures_for(results), report.ANIMATION]
+    names = [*results.figures(), report.ANIMATION]
     for name in names:
         assert f'<figure id="{name}">' in page
     images = re.findall(r'src="data:(image/(?:png|gif));base64,([A-Za-z0-9+/=]+)"', page)
@@ -52,17 +53,17 @@ def test_report_has_every_arm_verdict_and_figure(run_dir, page):
 
 
 def test_report_sets_the_baselines_churn_beside_its_sectors(run_dir, page):
-    results = plots.load(run_dir)
-    sentence = report.sector_sentence(results)
+    results = Results.load(run_dir)
+    sentence = results.churn_sentence()
     assert "postpaid mobile" in sentence and "1.0%-1.7% of their customers a month" in sentence
     assert re.search(r"Here ignore loses \d\.\d\d% a month, (within|outside) that range", sentence)
     assert html.escape(sentence) in page
 
 
 def test_report_table_matches_the_comparison(run_dir, page):
-    results = plots.load(run_dir)
-    header, rows = report.comparison_rows(results)
-    assert header[0] == "arm" and len(rows) == len(results.groups)
+    results = Results.load(run_dir)
+    header, rows = comparison_rows(results.comparison, results.scenario)
+    assert header[0] == "arm" and len(rows) == len(results.names)
     recover = results.comparison_row("recover", "retention")
     assert f"<td>{recover['mean']:.1f}</td>" in page
     assert html.escape(f"{recover['diff']:+.1f} [{recover['diff_low']:+.1f}, {recover['diff_high']:+.1f}]") in page
@@ -103,8 +104,11 @@ def test_a_failing_figure_costs_only_itself(run_dir, tmp_path, monkeypatch):
     def broken(results):
         raise RuntimeError("boom")
 
-    for name in ("money", "moods", "word_of_mouth", "network"):  # (fewer figures to draw: a faster test)
-        monkeypatch.setattr(plots, name, broken)
+    from sim.outputs import results as results_module
+
+    for name in ("money", "moods", "word-of-mouth", "network"):  # (fewer figures to draw: a faster test)
+        order, _, applies = results_module.FIGURES[name]
+        monkeypatch.setitem(results_module.FIGURES, name, (order, broken, applies))
     outputs = report.write_outputs(copy, animation=False)
     assert [p.split(":")[0] for p in outputs.problems] == ["money", "moods", "word-of-mouth", "network"]
     assert (copy / "figures" / "poster.png").exists() and not (copy / "figures" / "moods.png").exists()

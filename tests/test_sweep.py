@@ -11,10 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import experiment, sweep
+from sim.experiments import RunFolder, stats, sweep
+from sim.experiments.design import tasks_of
+from sim.experiments.runner import execute, simulate
 from sim.cli import main
 from sim.market import Market
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, InputError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"n_people": 200, "months": 6, "contract_months": 6}
@@ -36,9 +38,10 @@ def scenario(parameters, method="grid", samples=None, replications=2, market=TIN
     })
 
 
-def run_sweep(s: Scenario, out: Path, executor=None, **kw) -> sweep.SweepFolder:
-    folder = sweep.SweepFolder.create(sweep.prepare(s), out)
-    sweep.execute(folder, executor, progress=False, **kw)
+def run_sweep(s: Scenario, out: Path, executor=None) -> RunFolder:
+    folder = RunFolder.create(sweep.design(s), out)
+    execute(folder, executor, progress=False)
+    sweep.finalize(folder)
     return folder
 
 
@@ -52,7 +55,7 @@ def test_grid_points_in_order_with_ranges_and_names():
     s = scenario({"firms.Telco.failure_rate": [0.02, 0.06],
                   "arms.recover.policies[0].effort": {"low": 0.25, "high": 1.0, "steps": 4},
                   "market.contract_months": {"low": 6, "high": 12, "steps": 3, "integer": True}})
-    design = sweep.prepare(s)
+    design = sweep.design(s)
     assert design.paths == [("firms", 0, "failure_rate"), ("compare", "arms", 1, "policies", 0, "effort"),
                             ("market", "contract_months")]
     assert len(design.points) == 2 * 4 * 3
@@ -99,8 +102,8 @@ def test_bad_sweeps_are_refused_with_a_clear_message(parameters, method, samples
             "sweep": {"method": method, "parameters": parameters, **({"samples": samples} if samples else {})}}
     path = tmp_path / "bad.yaml"
     path.write_text(json.dumps(data))
-    with pytest.raises(ScenarioError) as error:
-        sweep.prepare(load_scenario(path), str(path))
+    with pytest.raises(InputError) as error:
+        sweep.design(load_scenario(path), str(path))
     assert expected in "\n".join(error.value.problems)
 
 
@@ -138,14 +141,14 @@ def test_sweep_folder_tables(tmp_path):
     assert len(summary) == 4 * 2 * 2
     assert summary.groupby("replication")["seed"].nunique().eq(1).all()  # same luck at every point
     comparison = pd.read_csv(out / "comparison.csv")
-    assert set(comparison["point"]) == {0, 1, 2, 3} and set(comparison["kpi"]) == set(experiment.ARM_KPIS)
+    assert set(comparison["point"]) == {0, 1, 2, 3} and set(comparison["kpi"]) == set(s.groups.kpis)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "sweep" and manifest["runs"] == 16 and manifest["finished"]
-    assert manifest["points"][3] == [0.08, ["SmallGifts"]]
+    assert manifest["experiment"]["points"][3] == [0.08, ["SmallGifts"]]
     # a point's results are those of the plain scenario at that point
-    point = sweep.prepare(s).point_scenario(2)
-    tasks = experiment.plan(point)
-    plain = experiment.summarize(pd.concat([experiment.simulate(t) for t in tasks], ignore_index=True), point)
+    point = sweep.design(s).point_scenario(2)
+    tasks = tasks_of(point)
+    plain = stats.summarize(pd.concat([simulate(t) for t in tasks], ignore_index=True), point)
     mine = summary[summary["point"] == 2].reset_index(drop=True)
     assert np.allclose(mine["npv"], plain["npv"]) and (mine["customers"] == plain["customers"]).all()
 
@@ -163,8 +166,8 @@ def test_final_tables_are_the_same_whether_points_are_batched_or_not(tmp_path, m
     pd.testing.assert_frame_equal(pd.read_parquet(out / "timeseries.parquet"), timeseries)
     summary = pd.read_csv(out / "summary.csv")
     for i, months in enumerate([4, 4, 6, 6]):  # each point summarized at its own horizon
-        point = sweep.prepare(s).point_scenario(i)
-        plain = experiment.summarize(pd.concat([experiment.simulate(t) for t in experiment.plan(point)]), point)
+        point = sweep.design(s).point_scenario(i)
+        plain = stats.summarize(pd.concat([simulate(t) for t in tasks_of(point)]), point)
         mine = summary[summary["point"] == i].reset_index(drop=True)
         assert point.market.months == months
         assert np.allclose(mine["npv"], plain["npv"]) and (mine["customers"] == plain["customers"]).all()
@@ -174,14 +177,19 @@ def test_interrupted_sweep_resumes_to_the_same_files(tmp_path, capsys):
     s = scenario({"firms.Telco.failure_rate": [0.02, 0.05, 0.08]})
     run_sweep(s, tmp_path / "reference")
 
-    def stop(task, count):
-        if count == 5:
+    out = tmp_path / "interrupted"
+    folder = RunFolder.create(sweep.design(s), out)
+    save, saved = folder.save_run, []
+
+    def save_then_stop(task, frame):  # Ctrl-C arrives after the fifth run is saved
+        save(task, frame)
+        saved.append(task)
+        if len(saved) == 5:
             raise KeyboardInterrupt
 
-    out = tmp_path / "interrupted"
-    folder = sweep.SweepFolder.create(sweep.prepare(s), out)
+    folder.save_run = save_then_stop
     with pytest.raises(KeyboardInterrupt):
-        sweep.execute(folder, progress=False, on_saved=stop)
+        execute(folder, progress=False)
     assert folder.done_count() == 5
     assert not any((out / name).exists() for name in sweep.FINAL_FILES[1:])
     (out / "runs" / "p00001" / ".recover__r1.parquet.x.tmp").write_bytes(b"partial")  # as left by a kill
@@ -199,7 +207,7 @@ def test_resume_refuses_an_edited_manifest(tmp_path, capsys):
     out = tmp_path / "s"
     run_sweep(scenario({"firms.Telco.failure_rate": [0.02, 0.05]}), out)
     manifest = json.loads((out / "manifest.json").read_text())
-    manifest["points"][1] = [0.07]
+    manifest["experiment"]["points"][1] = [0.07]
     (out / "manifest.json").write_text(json.dumps(manifest))
     assert main(["sweep", "--resume", str(out)]) == 2
     assert "does not match its hash" in capsys.readouterr().err
@@ -212,13 +220,14 @@ def test_client_memory_stays_flat_as_the_sweep_grows(tmp_path, monkeypatch):
 
     frames = {}  # one simulation per arm and replication, saved at every point (finalize reads files)
 
-    def saved(points: int) -> sweep.SweepFolder:
+    def saved(points: int) -> RunFolder:
         s = scenario({"market.price": [40.0 + i for i in range(points)]}, market=market)
-        folder = sweep.SweepFolder.create(sweep.prepare(s), tmp_path / f"p{points}")
-        for task in sweep.plan(folder.design):
-            if task.run.key not in frames:
-                frames[task.run.key] = sweep.simulate(task)
-            folder.save_run(task, frames[task.run.key].assign(point=task.point))
+        folder = RunFolder.create(sweep.design(s), tmp_path / f"p{points}")
+        for task in folder.plan.tasks():
+            run = (task.arm, task.replication)
+            if run not in frames:
+                frames[run] = simulate(task)
+            folder.save_run(task, frames[run].assign(point=task.point))
         return folder
 
     def peak(folder) -> int:
@@ -237,7 +246,7 @@ def test_client_memory_stays_flat_as_the_sweep_grows(tmp_path, monkeypatch):
 
     before = markets()  # other tests may keep markets of their own
     small, large = saved(3), saved(12)
-    assert markets() <= before  # no model outlives its run (mesa 3.3 keeps them: experiment.release)
+    assert markets() <= before  # no model outlives its run (mesa 3.3 keeps them: runner.release)
     peak(small)  # first use: imports and caches
     small_peak, large_peak = peak(small), peak(large)
     assert large_peak < 1.2 * small_peak + 100_000, (small_peak, large_peak)

@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sim import validation
+from sim.experiments import validation
 from sim.cli import main
 from sim.presets import EVIDENCE_WOM
 
@@ -100,9 +100,9 @@ def test_format_table_counts_pass_fail_and_shown_rows():
     assert rows[0].as_tuple() == ("a", "s", "1", "t", True)
 
 
-def test_check_model_command_prints_the_table(monkeypatch, capsys):
+def test_check_model_command_prints_the_table(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(validation, "QUICK", TINY)
-    code = main(["check-model", "--quick"])
+    code = main(["check-model", "--quick", "--out", str(tmp_path / "check"), "--quiet"])
     out = capsys.readouterr().out
     assert code in (0, 1)
     assert code == (1 if " FAIL" in out else 0)

@@ -13,7 +13,9 @@ import re
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import validated
 
 
 class Policy(BaseModel):
@@ -93,12 +95,7 @@ def make_policy(spec: Any) -> Policy:
             raise ValueError(
                 f"policy = {kind!r} is not a known policy: choose one of {', '.join(sorted(Policy.registry))}"
             )
-        try:
-            return cls(**spec)
-        except ValidationError as error:
-            from ..parameters import readable_error
-
-            raise ValueError(readable_error(error, prefix=f"{kind}.")) from None
+        return validated(cls, spec, (kind,))
     raise ValueError(f"policy {spec!r} is not understood: give a Policy, a name or a mapping with 'kind'")
 
 

@@ -37,10 +37,16 @@ from typing import Callable
 
 import numpy as np
 
-from .market import Market
-from .phases.word_of_mouth import negative_reach
-from .sectors import SECTORS, Sector
-from .presets import EVIDENCE_WOM
+import pandas as pd
+
+from ..formatting import markdown_table, text_table
+from ..market import Market
+from ..phases.word_of_mouth import negative_reach
+from ..presets import EVIDENCE_WOM
+from ..scenario import SHIPPED, load_scenario
+from ..sectors import SECTORS, Sector
+from .design import Experiment
+from .folder import RunFolder, kept_or_temporary
 
 PASS, FAIL, LIMIT, INFO = "pass", "FAIL", "LIMIT", "info"
 
@@ -513,26 +519,23 @@ def check_peer_decay(size: Size) -> list[Check]:
 
 def scenario_churn(path: Path, size: Size) -> tuple[str, float, Sector]:
     """Mean monthly churn of the baseline arm's focal firm (every firm, head to head)."""
-    from .scenario import load_scenario
-
     scenario = load_scenario(path)
     market = scenario.market.model_dump(mode="json")
     if size.scenario_people:
         market["n_people"] = size.scenario_people
-    arm = scenario.arm_names()[0] if scenario.compare.kind == "head_to_head" else scenario.baseline
+    groups = scenario.groups
+    run = groups.runs[0] if groups.head_to_head else groups.baseline
     rates = []
     for seed in range(size.scenario_seeds):
-        monthly = Market(firms=scenario.firms_for(arm), seed=seed, **market).run().monthly()
+        monthly = Market(firms=scenario.firms_for(run), seed=seed, **market).run().monthly()
         monthly = monthly[monthly.month > 0]
-        if scenario.focal_firm:
-            monthly = monthly[monthly.firm == scenario.focal_firm]
+        if groups.focal_firm:
+            monthly = monthly[monthly.firm == groups.focal_firm]
         rates.append(float(monthly.churn_rate.mean()))
     return scenario.name, float(np.mean(rates)), SECTORS[scenario.sector]
 
 
 def check_sector_churn(size: Size) -> list[Check]:
-    from .scenario import SHIPPED
-
     rows = []
     for path in sorted(SHIPPED.glob("*.yaml")):
         name, rate, sector = scenario_churn(path, size)
@@ -584,36 +587,120 @@ TARGETS: tuple[Callable[[Size], list[Check]], ...] = (
     check_complaint_rate, check_tarp, check_peer_hazard, check_peer_decay, check_sector_churn,
     check_evidence_wom,
 )
+# Targets that measure the same markets run together (in one process they share the runs).
+GROUPS = {
+    "bass": (check_bass_curve, check_bass_peak),
+    "networks": (check_network_small_world, check_network_lattice),
+    "weak_ties": (check_weak_ties,),
+    "bad_news": (check_bad_news,),
+    "default_market": (check_complaint_rate, check_tarp, check_evidence_wom),
+    "peer_defection": (check_peer_hazard, check_peer_decay),
+    "sector_churn": (check_sector_churn,),
+}
+SIZES = {size.name: size for size in (QUICK, FULL)}
+COLUMNS = ("target", "source", "simulated", "tolerance", "status", "value", "detail")
 
 
-def check_model(quick: bool = False, progress: Callable[[str], None] | None = None) -> list[Check]:
-    """Run every target at the quick or full size; the rows of the validation table."""
-    size = QUICK if quick else FULL
+@dataclass(frozen=True)
+class CheckTask:
+    """One group of targets at one size (picklable: what a worker receives)."""
+
+    group: str
+    size: Size
+
+    @property
+    def key(self) -> str:
+        return self.group
+
+
+def run_checks(task: CheckTask) -> pd.DataFrame:
+    """The rows of one group of targets, each with its place in the table (`order`)."""
     rows = []
-    for target in TARGETS:
-        start = time.perf_counter()
-        found = target(size)
-        if progress:
-            progress(f"{target.__name__}: {time.perf_counter() - start:.1f} s")
-        rows.extend(found)
+    for target in GROUPS[task.group]:
+        started = time.perf_counter()
+        for k, check in enumerate(target(task.size)):
+            rows.append({"order": TARGETS.index(target) * 1000 + k, "check": target.__name__,
+                         **{name: getattr(check, name) for name in COLUMNS},
+                         "seconds": round(time.perf_counter() - started, 1)})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class ValidationPlan:
+    """check-model as a plan for the run folder: one task per group of targets."""
+
+    size: Size
+    kind: str = "check-model"
+    name: str = "check-model"
+
+    @property
+    def total(self) -> int:
+        return len(GROUPS)
+
+    def tasks(self):
+        return [CheckTask(group, self.size) for group in GROUPS]
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "size": self.size.name}
+
+    def digest(self) -> str:
+        return self.size.name
+
+    def seeds(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_description(cls, body: dict, source: str) -> ValidationPlan:
+        return cls(SIZES[body["size"]])
+
+
+def rows_of(folder: RunFolder) -> list[Check]:
+    """The validation table from a finished check-model folder (also written as checks.csv)."""
+    table = pd.concat([folder.load_run(task) for task in folder.plan.tasks()], ignore_index=True)
+    table = table.sort_values("order", kind="stable").reset_index(drop=True)
+    folder.write("checks.csv", table)
+    rows = [Check(**{name: line[name] for name in COLUMNS}) for line in table.to_dict("records")]
+    folder.finish(passed=sum(r.status == PASS for r in rows), failed=sum(r.status == FAIL for r in rows))
     return rows
+
+
+def check_model(quick: bool = False, workers: int = 1, out: Path | None = None,
+                progress: bool = False) -> list[Check]:
+    """Run every target at the quick or full size into a run folder (`out`, or a temporary one that
+    is removed afterwards); the rows of the validation table."""
+    from .executors import make_executor
+    from .runner import execute
+
+    plan = ValidationPlan(QUICK if quick else FULL)
+    with kept_or_temporary(out, "check-model") as where:
+        folder = RunFolder.create(plan, where)
+        execute(folder, make_executor(min(workers, plan.total)), progress=progress, fn=run_checks)
+        return rows_of(folder)
+
+
+def resume(path: Path) -> RunFolder:
+    return RunFolder.resume(path, "check-model", ValidationPlan.from_description)
+
+
+def _counts(rows: list[Check]) -> str:
+    passed = sum(r.status == PASS for r in rows)
+    failed = sum(r.status == FAIL for r in rows)
+    shown = sum(r.status in (LIMIT, INFO) for r in rows)
+    meaning = {LIMIT: "LIMIT: the engine cannot express it", INFO: "info: for contrast"}
+    legend = "; ".join(text for status, text in meaning.items() if any(r.status == status for r in rows))
+    return f"{passed} passed, {failed} failed" + (f"; {shown} shown but not counted ({legend})" if shown else "")
 
 
 def format_table(rows: list[Check]) -> str:
     headers = ["target", "source", "simulated", "tolerance", "result"]
     cells = [[r.target, r.source, r.simulated, r.tolerance, r.status] for r in rows]
-    widths = [max(len(c[i]) for c in [headers, *cells]) for i in range(len(headers))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(cell, widths)) for cell in cells]
-    passed = sum(r.status == PASS for r in rows)
-    failed = sum(r.status == FAIL for r in rows)
-    shown = sum(r.status in (LIMIT, INFO) for r in rows)
-    lines.append("")
-    meaning = {LIMIT: "LIMIT: the engine cannot express it", INFO: "info: for contrast"}
-    legend = "; ".join(text for status, text in meaning.items() if any(r.status == status for r in rows))
-    lines.append(f"{passed} passed, {failed} failed" + (f"; {shown} shown but not counted ({legend})" if shown else ""))
-    return "\n".join(lines)
+    return text_table(headers, cells, left=5, rule=True) + "\n\n" + _counts(rows)
+
+
+def format_markdown(rows: list[Check]) -> str:
+    headers = ["target", "source", "simulated", "tolerance", "result"]
+    cells = [[r.target, r.source, r.simulated, r.tolerance, r.status] for r in rows]
+    return markdown_table(headers, cells) + "\n\n" + _counts(rows) + ".\n"
 
 
 # --- how much the policy verdicts depend on the word-of-mouth assumption ----------------------
@@ -623,21 +710,13 @@ WOM_TWINS = ("wom-folklore", "wom-evidence")
 def compare_wom(replications: int | None = None, n_people: int | None = None, workers: int = 1) -> str:
     """Run the twin scenarios (folklore 10-15 rule vs evidence preset) and put each arm's paired
     differences from the baseline side by side: does the verdict change with the assumption?"""
-    import pandas as pd
-
-    from .experiment import compare, make_executor, plan, simulate, summarize
-    from .scenario import SHIPPED, load_scenario
+    from .run import run_scenario_tables
 
     results = {}
     for name in WOM_TWINS:
         overrides = [f"market.n_people={n_people}"] if n_people else []
         scenario = load_scenario(SHIPPED / f"{name}.yaml", overrides, replications)
-        executor = make_executor(workers)
-        try:
-            frames = [frame for _, frame in executor.run(simulate, plan(scenario))]
-        finally:
-            executor.close()
-        results[name] = (scenario, compare(summarize(pd.concat(frames, ignore_index=True), scenario), scenario))
+        results[name] = (scenario, run_scenario_tables(Experiment.single(scenario, name), workers)["comparison"])
 
     def cell(comparison, arm, kpi, scale=1.0, digits=1):
         row = comparison[(comparison.compared == arm) & (comparison.kpi == kpi)].iloc[0]
@@ -652,11 +731,7 @@ def compare_wom(replications: int | None = None, n_people: int | None = None, wo
                "NPV (K), 10-15 rule", "NPV (K), evidence"]
     rows = [[arm, cell(folk, arm, "retention"), cell(evid, arm, "retention"),
              cell(folk, arm, "npv", 1e3), cell(evid, arm, "npv", 1e3)]
-            for arm in folk_scenario.arm_names() if arm != base]
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = [f"{folk_scenario.replications} paired replications of {folk_scenario.market.n_people:,} people, "
-             f"{folk_scenario.market.months} months; mean difference from {base} [95% CI], "
-             "* = the interval excludes zero", ""]
-    lines += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-              for r in [headers, *rows]]
-    return "\n".join(lines)
+            for arm in folk_scenario.groups.others()]
+    return (f"{folk_scenario.replications} paired replications of {folk_scenario.market.n_people:,} people, "
+            f"{folk_scenario.market.months} months; mean difference from {base} [95% CI], "
+            "* = the interval excludes zero\n\n" + text_table(headers, rows))

@@ -1,13 +1,13 @@
 """Figures of a run folder: each function takes saved results and returns a matplotlib figure.
 
-    from sim import plots
-    results = plots.load("results/renewal-neglect/20250101-120000")
-    plots.retention(results).savefig("retention.png")
+    from sim import Results
+    from sim.outputs import plots
+    results = Results.load("results/renewal-neglect/20250101-120000")
+    plots.retention(results).savefig("retention.png")      # or results.plot("retention")
 
-Every figure reads only what `grapevine run` saved (timeseries, summary, comparison,
-manifest), except the two pictures of the social network (`network` and
-`negative_talk_animation`), which build a small market from the scenario in the manifest
-(or use a `sim.Market` given to them).
+Every figure reads only what `grapevine run` saved: the tables, the manifest and, for the two
+pictures of people on their network (`network`, `negative_talk_animation`), the small market
+saved in showcase.npz (`sim.experiments.showcase`). Figures show themselves in a notebook.
 
 Design: the Okabe-Ito palette (safe for colour-blindness) with a different line style and
 marker for every arm, and hatches in the stacked areas, so that figures also read in black
@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 import textwrap
-from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import Callable
@@ -35,13 +34,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from .scenario import Scenario
+from ..formatting import money as money_text, money_scale
+from .results import Results, figure
 
 # --- style -------------------------------------------------------------------------------------
-OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
-}
 # the baseline is black and solid; the others take these in order
 GROUP_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 GROUP_STYLES = ((0, (6, 2)), (0, (3, 1.5, 1, 1.5)), (0, (1, 1.2)), (0, (8, 2, 1, 2, 1, 2)), (0, (4, 4)), (0, (2, 3)))
@@ -88,91 +84,28 @@ def footnote(figure: Figure, text: str) -> None:
     figure.supxlabel(text, x=0.005, ha="left", fontsize=11, color="#333333", fontweight="normal")
 
 
+class ShownFigure(Figure):
+    """A matplotlib Figure that a notebook shows as a picture, without `%matplotlib inline`."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=80)
+        return buffer.getvalue()
+
+
 def new_figure(width: float, height: float, **kwargs) -> Figure:
-    figure = Figure(figsize=(width, height), layout="constrained", **kwargs)
+    figure = ShownFigure(figsize=(width, height), layout="constrained", **kwargs)
     FigureCanvasAgg(figure)
     return figure
-
-
-# --- saved results ---------------------------------------------------------------------------
-@dataclass
-class Results:
-    """A run folder read back: the tables, the manifest and the scenario."""
-
-    timeseries: pd.DataFrame
-    summary: pd.DataFrame
-    comparison: pd.DataFrame
-    manifest: dict
-    scenario: Scenario
-    path: Path | None = None
-
-    @property
-    def head_to_head(self) -> bool:
-        return self.scenario.compare.kind == "head_to_head"
-
-    @property
-    def baseline(self) -> str:
-        return self.scenario.baseline
-
-    @property
-    def groups(self) -> list[str]:
-        """The compared arms (or, head to head, the firms), baseline wherever the scenario put it."""
-        return [f.name for f in self.scenario.firms] if self.head_to_head else self.scenario.arm_names()
-
-    @property
-    def group_word(self) -> str:
-        return "firm" if self.head_to_head else "arm"
-
-    @property
-    def replications(self) -> int:
-        return int(self.timeseries["replication"].nunique())
-
-    @property
-    def months(self) -> int:
-        return int(self.timeseries["month"].max())
-
-    def focal(self) -> pd.DataFrame:
-        """The compared series: the focal firm in every arm, or every firm head to head; column `group`."""
-        t = self.timeseries
-        if self.head_to_head:
-            return t.assign(group=t["firm"])
-        return t[t["firm"] == self.scenario.focal_firm].assign(group=t["arm"])
-
-    def wide(self, values: pd.Series | str) -> dict[str, pd.DataFrame]:
-        """Per group: a table month x replication of `values` (a column name or a series on `focal()`)."""
-        frame = self.focal()
-        column = frame[values] if isinstance(values, str) else values.reindex(frame.index)
-        frame = frame.assign(_value=column)
-        return {g: frame[frame["group"] == g].pivot(index="month", columns="replication", values="_value")
-                for g in self.groups}
-
-    def comparison_row(self, group: str, kpi: str) -> pd.Series:
-        c = self.comparison
-        return c[(c["compared"] == group) & (c["kpi"] == kpi)].iloc[0]
-
-
-def load(run_dir: str | Path) -> Results:
-    """Read a run folder written by `grapevine run`."""
-    path = Path(run_dir)
-    manifest = json.loads((path / "manifest.json").read_text())
-    if (path / "timeseries.parquet").exists():
-        timeseries = pd.read_parquet(path / "timeseries.parquet")
-    else:
-        timeseries = pd.read_csv(path / "timeseries.csv")
-    return Results(timeseries=timeseries, summary=pd.read_csv(path / "summary.csv"),
-                   comparison=pd.read_csv(path / "comparison.csv"), manifest=manifest,
-                   scenario=Scenario.model_validate(manifest["scenario"]), path=path)
-
-
-def as_results(results: Results | str | Path) -> Results:
-    return results if isinstance(results, Results) else load(results)
 
 
 def group_style(results: Results, group: str) -> dict:
     """Colour, line style and marker of an arm (or firm): the same in every figure."""
     if group == results.baseline:
         return {"color": "#000000", "linestyle": "-", "marker": "o"}
-    others = [g for g in results.groups if g != results.baseline]
+    others = [g for g in results.names if g != results.baseline]
     i = others.index(group)
     return {"color": GROUP_COLOURS[i % len(GROUP_COLOURS)], "linestyle": GROUP_STYLES[i % len(GROUP_STYLES)],
             "marker": GROUP_MARKERS[i % len(GROUP_MARKERS)]}
@@ -180,21 +113,6 @@ def group_style(results: Results, group: str) -> dict:
 
 def group_label(results: Results, group: str) -> str:
     return f"{group} (baseline)" if group == results.baseline else group
-
-
-# --- numbers in words --------------------------------------------------------------------------
-def money_scale(top: float) -> tuple[float, str]:
-    top = abs(top)
-    return (1e9, " bn") if top >= 1e9 else (1e6, " M") if top >= 1e6 else (1e3, " K") if top >= 1e3 else (1.0, "")
-
-
-def money_text(value: float, scale: tuple[float, str] | None = None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    factor, unit = scale or money_scale(value)
-    shown = value / factor
-    digits = 2 if abs(shown) < 1 else 1 if abs(shown) < 100 else 0
-    return f"{shown:,.{digits}f}{unit}".replace("-", "\u2212")
 
 
 def money_axis(axis, top: float) -> None:
@@ -214,7 +132,7 @@ def _subtitle(results: Results) -> str:
 
 def _lines(ax, results: Results, tables: dict[str, pd.DataFrame], band: bool = True):
     """Mean line per group (with its own style and markers) and the band across replications."""
-    for group in results.groups:
+    for group in results.names:
         table = tables[group]
         style = group_style(results, group)
         mean = table.mean(axis=1)
@@ -243,10 +161,10 @@ def _label_ends(ax, ends, fmt: str, x: float) -> None:
 
 
 # --- 1. customers retained ----------------------------------------------------------------------
+@figure("retention", order=1)
 @styled
-def retention(results: Results | str | Path) -> Figure:
+def retention(results: Results) -> Figure:
     """Share of the month-0 customers still with the firm, per arm: mean and band across replications."""
-    results = as_results(results)
     tables = results.wide(results.focal()["retained"] * 100.0)
     figure = new_figure(11, 6.5)
     ax = figure.add_subplot()
@@ -254,14 +172,14 @@ def retention(results: Results | str | Path) -> Figure:
     ax.set_xlim(0, results.months)
     ax.set_ylim(bottom=0, top=102)
     _label_ends(ax, [(float(tables[g].mean(axis=1).iloc[-1]), g, group_style(results, g)["color"])
-                     for g in results.groups], "{:.1f}%", results.months)
-    whose = "each firm" if results.head_to_head else results.scenario.focal_firm
+                     for g in results.names], "{:.1f}%", results.months)
+    whose = "each firm" if results.head_to_head else results.groups.focal_firm
     ax.set_title(f"Customers kept: share of the month-0 customers still with {whose}", loc="left")
     ax.set_xlabel("month")
     ax.set_ylabel("customers kept (% of month-0 customers)")
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-    ax.legend(title=f"{results.group_word} (line: mean; {BAND.format(n=results.replications)})",
-              loc="lower left", ncols=min(len(results.groups), 3))
+    ax.legend(title=f"{results.groups.word} (line: mean; {BAND.format(n=results.replications)})",
+              loc="lower left", ncols=min(len(results.names), 3))
     figure.suptitle(_subtitle(results), x=0.01, ha="left", fontsize=12, fontweight="normal", color="#333333")
     return figure
 
@@ -270,16 +188,16 @@ def retention(results: Results | str | Path) -> Figure:
 MONEY_KPIS = (("revenue", "Revenue to date"), ("profit", "Profit to date"), ("npv", "Net present value to date"))
 
 
+@figure("money", order=3)
 @styled
-def money(results: Results | str | Path) -> Figure:
+def money(results: Results) -> Figure:
     """Cumulative revenue, profit and NPV per arm over time; below, the paired differences at the horizon."""
-    results = as_results(results)
     focal = results.focal()
     cumulative_revenue = focal.groupby(["group", "replication"])["revenue"].cumsum()
     series = {"revenue": cumulative_revenue, "profit": focal["cumulative_profit"], "npv": focal["npv"]}
     figure = new_figure(17, 10)
     grid = figure.add_gridspec(2, 3, height_ratios=[1.25, 1])
-    others = [g for g in results.groups if g != results.baseline]
+    others = [g for g in results.names if g != results.baseline]
     for column, (kpi, title) in enumerate(MONEY_KPIS):
         ax = figure.add_subplot(grid[0, column])
         tables = results.wide(series[kpi])
@@ -291,12 +209,12 @@ def money(results: Results | str | Path) -> Figure:
         ax.set_xlabel("month")
         ax.set_ylabel("currency units, cumulative")
         if column == 0:
-            ax.legend(loc="upper left", title=results.group_word)
+            ax.legend(loc="upper left", title=results.groups.word)
 
         ax = figure.add_subplot(grid[1, column])
         _forest(ax, results, kpi, others)
         ax.set_title(f"{title.split(' to date')[0]}: difference from {results.baseline}", loc="left", fontsize=14)
-    figure.suptitle(f"Money: revenue, profit and NPV per {results.group_word}, and the paired difference from "
+    figure.suptitle(f"Money: revenue, profit and NPV per {results.groups.word}, and the paired difference from "
                     f"{results.baseline} at month {results.months}", x=0.01, ha="left")
     footnote(figure, f"{_subtitle(results)}. Top: mean line, {BAND.format(n=results.replications)}.\n"
                 f"Bottom: mean paired difference with its 95% interval; a hollow marker means the interval "
@@ -341,20 +259,20 @@ def mood_counts(results: Results) -> dict[str, pd.DataFrame]:
     left = focal[[c for c in focal.columns if c.startswith("churned_")]].sum(axis=1)
     focal = focal.assign(churned=left.groupby([focal["group"], focal["replication"]]).cumsum())
     means = focal.groupby(["group", "month"])[list(MOOD_ORDER)].mean()
-    return {g: means.loc[g] for g in results.groups}
+    return {g: means.loc[g] for g in results.names}
 
 
+@figure("moods", order=4)
 @styled
-def moods(results: Results | str | Path) -> Figure:
+def moods(results: Results) -> Figure:
     """How the customers feel, month by month, stacked, with those who have left on top."""
-    results = as_results(results)
     counts = mood_counts(results)
-    n = len(results.groups)
+    n = len(results.names)
     columns = min(n, 3)
     rows = math.ceil(n / columns)
     figure = new_figure(5.6 * columns + 0.6, 4.6 * rows + 1.4)
     axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False).ravel()
-    for ax, group in zip(axes, results.groups):
+    for ax, group in zip(axes, results.names):
         table = counts[group]
         ax.stackplot(table.index, *[table[m].to_numpy() for m in MOOD_ORDER],
                      colors=[MOOD_STYLE[m][0] for m in MOOD_ORDER], hatch=[MOOD_STYLE[m][1] for m in MOOD_ORDER],
@@ -376,7 +294,7 @@ def moods(results: Results | str | Path) -> Figure:
     handles = [Patch(facecolor=MOOD_STYLE[m][0], hatch=MOOD_STYLE[m][1], edgecolor="white", label=MOOD_LABEL[m])
                for m in reversed(MOOD_ORDER)]
     figure.legend(handles=handles, loc="outside upper right", ncols=5, fontsize=12)
-    whose = "each firm's" if results.head_to_head else f"{results.scenario.focal_firm}'s"
+    whose = "each firm's" if results.head_to_head else f"{results.groups.focal_firm}'s"
     figure.suptitle(f"Mood of {whose} customers over time, and those who left", x=0.01, ha="left")
     footnote(figure, f"{_subtitle(results)}. Areas are stacked; their top is everyone who was a customer "
                 f"at some time since month 0.")
@@ -399,10 +317,10 @@ def smooth(table: pd.DataFrame) -> pd.DataFrame:
     return table.loc[1:].rolling(3, center=True, min_periods=1).mean()
 
 
+@figure("word-of-mouth", order=5)
 @styled
-def word_of_mouth(results: Results | str | Path) -> Figure:
+def word_of_mouth(results: Results) -> Figure:
     """What people say each month (negative, positive, defending) and where new customers come from."""
-    results = as_results(results)
     focal = results.focal()
     left = focal[[c for c in focal.columns if c.startswith("churned_")]].sum(axis=1)
     figure = new_figure(17, 9.5)
@@ -417,8 +335,8 @@ def word_of_mouth(results: Results | str | Path) -> Figure:
         ax.set_xlim(0, results.months)
     for ax in axes[3:]:
         ax.set_xlabel("month")
-    axes[0].legend(loc="lower left", title=results.group_word, ncols=1 if len(results.groups) <= 3 else 2)
-    whose = "each firm" if results.head_to_head else results.scenario.focal_firm
+    axes[0].legend(loc="lower left", title=results.groups.word, ncols=1 if len(results.names) <= 3 else 2)
+    whose = "each firm" if results.head_to_head else results.groups.focal_firm
     figure.suptitle(f"Word of mouth about {whose} and where its customers come from and go", x=0.01, ha="left")
     footnote(figure, f"{_subtitle(results)}. Lines: mean of the replications, 3-month moving average.\nReferrals "
                 f"are the positive messages; defences are loyal customers answering negative talk.")
@@ -435,15 +353,15 @@ def share_tables(results: Results) -> dict[str, pd.DataFrame]:
     share = 100.0 * t["customers"] / total
     if results.head_to_head:
         return results.wide(share)
-    focal = t["firm"] == results.scenario.focal_firm
+    focal = t["firm"] == results.groups.focal_firm
     return {g: t[focal & (t["arm"] == g)].assign(_v=share).pivot(index="month", columns="replication", values="_v")
-            for g in results.groups}
+            for g in results.names}
 
 
+@figure("market-share", order=2, applies=lambda results: results.timeseries["firm"].nunique() > 1)
 @styled
-def market_share(results: Results | str | Path) -> Figure:
+def market_share(results: Results) -> Figure:
     """Each firm's share of all customers over time (head to head), mean and band across replications."""
-    results = as_results(results)
     tables = share_tables(results)
     figure = new_figure(11, 6.5)
     ax = figure.add_subplot()
@@ -454,148 +372,116 @@ def market_share(results: Results | str | Path) -> Figure:
     pad = max(2.0, 0.15 * (high - low))
     ax.set_ylim(max(0.0, low - pad), min(100.0, high + pad))
     _label_ends(ax, [(float(tables[g].mean(axis=1).iloc[-1]), g, group_style(results, g)["color"])
-                     for g in results.groups], "{:.1f}%", results.months)
-    if results.head_to_head and len(results.groups) == 2:
+                     for g in results.names], "{:.1f}%", results.months)
+    if results.head_to_head and len(results.names) == 2:
         ax.axhline(50, color=GREY, linewidth=1, linestyle=":")
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     ax.set_title("Market share: each firm's share of all customers", loc="left")
     ax.set_xlabel("month")
     ax.set_ylabel("share of all customers (%)")
-    ax.legend(title=f"{results.group_word} (line: mean; {BAND.format(n=results.replications)})",
+    ax.legend(title=f"{results.groups.word} (line: mean; {BAND.format(n=results.replications)})",
               loc="best")
     figure.suptitle(_subtitle(results), x=0.01, ha="left", fontsize=12, fontweight="normal", color="#333333")
     return figure
 
 
 # --- 6. the social network of a small market -------------------------------------------------------
-def small_market(results: Results | str | Path | None = None, arm: str | None = None, n_people: int = 400,
-                 seed: int | None = None, **settings):
-    """A small market (`n_people` on a small world) with the scenario's market and firm settings."""
-    from .market import Market
-
-    market_settings: dict = {}
-    firms = None
-    if results is not None:
-        results = as_results(results)
-        scenario = results.scenario
-        market_settings = scenario.market.model_dump(mode="json")
-        firms = scenario.firms_for("head_to_head" if results.head_to_head else arm or results.baseline)
-        seed = scenario.seed if seed is None else seed
-    market_settings.update(n_people=n_people, network="small_world", edge_list_path=None)
-    market_settings.update(settings)
-    return Market(firms=firms, seed=1 if seed is None else seed, **market_settings)
+def _showcase(results: Results) -> dict:
+    if results.showcase is None:
+        raise ValueError("this run folder has no showcase.npz (the small market to draw); "
+                         "rerun the scenario with this version of grapevine")
+    return results.showcase
 
 
-def _layout(market, seed: int = 7) -> np.ndarray:
+def _layout(data: dict, seed: int = 7) -> np.ndarray:
     """Positions for drawing: a force layout started from a ring, so that a small world keeps its ring."""
     import networkx as nx
 
-    graph = market.network.to_networkx()
-    n = graph.number_of_nodes()
+    n = data["firm"].size
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(zip(data["tie_a"].tolist(), data["tie_b"].tolist()))
     angle = 2 * np.pi * np.arange(n) / max(n, 1)
     start = {i: (math.cos(a), math.sin(a)) for i, a in enumerate(angle)}
     positions = nx.spring_layout(graph, pos=start, seed=seed, iterations=60)
     return np.array([positions[i] for i in range(n)])
 
 
-def _edges(market, xy: np.ndarray) -> np.ndarray:
-    net = market.network
-    rows = net.rows
-    upper = rows < net.indices
-    return np.stack([xy[rows[upper]], xy[net.indices[upper]]], axis=1)
-
-
-def _draw_edges(ax, market, xy) -> None:
+def _draw_edges(ax, data: dict, xy: np.ndarray) -> None:
     from matplotlib.collections import LineCollection
 
-    ax.add_collection(LineCollection(_edges(market, xy), colors="#bbbbbb", linewidths=0.5, alpha=0.6, zorder=1))
+    segments = np.stack([xy[data["tie_a"]], xy[data["tie_b"]]], axis=1)
+    ax.add_collection(LineCollection(segments, colors="#bbbbbb", linewidths=0.5, alpha=0.6, zorder=1))
 
 
 FIRM_MARKERS = ("o", "s", "^", "D", "v", "P")
 MOOD_NAMES = ("dissatisfied", "neutral", "satisfied", "delighted")
 
 
+@figure("network", order=6, applies=lambda results: results.showcase is not None)
 @styled
-def network(results: Results | str | Path | None = None, market=None, n_people: int = 400) -> Figure:
+def network(results: Results) -> Figure:
     """The social network of a small market: people coloured by mood, shaped by firm; prospects grey."""
-    if market is None:
-        market = small_market(results, n_people=n_people)
-    c, p = market.customers, market.parameters
-    xy = _layout(market)
-    mood = c.mood(p)
+    data = _showcase(results)
+    xy = _layout(data)
+    firms = json.loads(str(data["firms"]))
+    customer, firm, mood = data["customer"], data["firm"], data["mood"]
     figure = new_figure(11, 10)
     ax = figure.add_subplot()
-    _draw_edges(ax, market, xy)
-    prospects = ~c.is_customer
+    _draw_edges(ax, data, xy)
+    prospects = ~customer
     ax.scatter(xy[prospects, 0], xy[prospects, 1], s=22, color="#d9d9d9", edgecolor="#8c8c8c", linewidth=0.5,
                zorder=2)
     handles = [Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor="#d9d9d9",
                       markeredgecolor="#8c8c8c", label=f"not a customer ({prospects.sum()})")]
     for code, name in enumerate(MOOD_NAMES):
         colour, hatch = MOOD_STYLE[name]
-        handles.append(Patch(facecolor=colour, edgecolor="#333333", label=f"{name} ({(c.is_customer & (mood == code)).sum()})"))
-    for k, firm in enumerate(market.firms):
-        mine = c.is_customer & (c.firm == k)
+        handles.append(Patch(facecolor=colour, edgecolor="#333333", label=f"{name} ({(customer & (mood == code)).sum()})"))
+    for k, firm_name in enumerate(firms):
+        mine = customer & (firm == k)
         colours = [MOOD_STYLE[MOOD_NAMES[m]][0] for m in mood[mine]]
         ax.scatter(xy[mine, 0], xy[mine, 1], s=85, c=colours, marker=FIRM_MARKERS[k % len(FIRM_MARKERS)],
                    edgecolor="#222222", linewidth=0.7, zorder=3)
         handles.append(Line2D([], [], marker=FIRM_MARKERS[k % len(FIRM_MARKERS)], linestyle="", markersize=10,
                               markerfacecolor="white", markeredgecolor="#222222",
-                              label=f"customer of {firm.name} ({mine.sum()})"))
+                              label=f"customer of {firm_name} ({mine.sum()})"))
     ax.set_aspect("equal")
     ax.axis("off")
     figure.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=12)
-    ties = int(market.network.indices.size // 2)
-    figure.suptitle(f"Who knows whom: {market.network.n} people, {ties:,} ties (small world); "
+    figure.suptitle(f"Who knows whom: {firm.size} people, {data['tie_a'].size:,} ties (small world); "
                     f"customers coloured by mood", x=0.01, ha="left")
-    where = f" with the settings of {as_results(results).scenario.name}" if results is not None else ""
-    ax.set_title(f"A small market{where}, after the warm-up. Grey lines are ties; colour = mood; "
-                 f"marker shape = firm.", loc="left", fontsize=12, fontweight="normal", color="#333333")
+    ax.set_title(f"A small market with the settings of {results.scenario.name}, after the warm-up. Grey lines are "
+                 f"ties; colour = mood; marker shape = firm.", loc="left", fontsize=12, fontweight="normal",
+                 color="#333333")
     return figure
 
 
 # --- 7. negative talk spreading after a wave of failures (animated) ------------------------------
 @styled
-def negative_talk_animation(results: Results | str | Path | None = None, market=None, path: str | Path | None = None,
-                            months: int = 8, wave_month: int = 2, wave_failure_rate: float = 0.3, firm: int = 0,
-                            n_people: int = 400, fps: float = 1.0, dpi: int = 72) -> Figure:
-    """An animation of word of mouth: `firm` fails far more often during month `wave_month`, then recovers.
+def negative_talk_animation(results: Results, path: str | Path | None = None, fps: float = 1.0,
+                            dpi: int = 72) -> Figure:
+    """An animation of word of mouth in the small market: its first firm fails far more often during one
+    month, then recovers.
 
     Frames show who tells others about a bad experience, who hears net bad news about the firm,
     and who has left it. Written as a GIF to `path` (PillowWriter) when given; the figure
     returned shows the month of the wave, and `figure.animation` holds the animation."""
     from matplotlib.animation import FuncAnimation, PillowWriter
 
-    if market is None:
-        market = small_market(results, n_people=n_people)
-    c, p = market.customers, market.parameters
-    xy = _layout(market)
-    normal_rate = float(market.firm_failure_rate[firm])
-    firm_name = market.firms[firm].name
-    start_customer = c.is_customer & (c.firm == firm)
-    frames = []
-    for month in range(months + 1):
-        before = c.attitude[:, firm].copy()
-        if month > 0:
-            if month == wave_month:
-                market.firm_failure_rate[firm] = wave_failure_rate
-            market.step()
-            market.firm_failure_rate[firm] = normal_rate
-        news = c.attitude[:, firm] - p.attitude_memory * before if month > 0 else np.zeros(c.n)
-        frames.append({
-            "month": month,
-            "telling": (c.talks_negative & (c.firm == firm)).copy() if month > 0 else np.zeros(c.n, bool),
-            "heard": news < -0.05,
-            "left": start_customer & (c.firm != firm),
-            "customer": (c.is_customer & (c.firm == firm)).copy(),
-            "messages": float(market.metrics["messages_negative"][firm]) if month > 0 else 0.0,
-        })
+    data = _showcase(results)
+    xy = _layout(data)
+    firm_name = json.loads(str(data["firms"]))[0]
+    normal_rate, wave_failure_rate = float(data["wave_normal_rate"]), float(data["wave_rate"])
+    wave_month = int(data["wave_month"])
+    messages = data["wave_messages"]
+    months = messages.size - 1
+    start_customer = data["wave_customer"][0]
 
     figure = new_figure(11, 11.5)
     grid = figure.add_gridspec(2, 1, height_ratios=[5, 1.1])
     ax = figure.add_subplot(grid[0])
     bars_ax = figure.add_subplot(grid[1])
-    _draw_edges(ax, market, xy)
+    _draw_edges(ax, data, xy)
     ax.set_aspect("equal")
     ax.axis("off")
     kinds = (
@@ -605,7 +491,7 @@ def negative_talk_animation(results: Results | str | Path | None = None, market=
         ("heard", dict(s=75, color="#E69F00", edgecolor="#222222", linewidth=0.7, marker="s"),
          "heard bad news this month"),
         ("telling", dict(s=170, color="#D55E00", edgecolor="#000000", linewidth=1.0, marker="^"),
-         "tells 10-15 people about a failure"),
+         "tells others about a failure"),
         ("left", dict(s=70, color="#000000", linewidth=2.0, marker="x"), f"has left {firm_name}"),
     )
     scatters = {name: ax.scatter([], [], zorder=z + 2, **style) for z, (name, style, _) in enumerate(kinds)}
@@ -615,19 +501,20 @@ def negative_talk_animation(results: Results | str | Path | None = None, market=
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=3, fontsize=12)
     title = ax.set_title("", loc="left", fontsize=16)
     xs = np.arange(months + 1)
-    bars = bars_ax.bar(xs, [f["messages"] for f in frames], color="#bbbbbb", edgecolor="#333333")
+    bars = bars_ax.bar(xs, messages, color="#bbbbbb", edgecolor="#333333")
     bars_ax.set_xticks(xs)
     bars_ax.set_xlabel("month")
     bars_ax.set_ylabel("negative\nmessages")
     bars_ax.set_title(f"Negative messages about {firm_name} per month", loc="left", fontsize=13)
     bars_ax.grid(axis="x", visible=False)
-    bars_ax.annotate("wave of failures", xy=(wave_month, frames[wave_month]["messages"]), xytext=(0, 4),
+    bars_ax.annotate("wave of failures", xy=(wave_month, messages[wave_month]), xytext=(0, 4),
                      textcoords="offset points", ha="center", va="bottom", fontsize=11, color="#D55E00")
 
     def draw(i: int):
-        f = frames[i]
-        telling, heard, left = f["telling"], f["heard"] & ~f["telling"], f["left"]
-        customer = f["customer"] & ~telling & ~heard
+        telling = data["wave_telling"][i]
+        heard = data["wave_heard"][i] & ~telling
+        left = data["wave_left"][i]
+        customer = data["wave_customer"][i] & ~telling & ~heard
         other = ~(telling | heard | left | customer)
         for name, mask in (("other", other), ("customer", customer), ("heard", heard), ("telling", telling),
                            ("left", left)):
@@ -636,18 +523,16 @@ def negative_talk_animation(results: Results | str | Path | None = None, market=
             bar.set_facecolor("#D55E00" if j == i else "#bbbbbb" if j < i else "#f2f2f2")
             bar.set_hatch("//" if j == wave_month else "")
         wave = (f"WAVE OF FAILURES: failure rate {normal_rate:.0%} -> {wave_failure_rate:.0%} this month"
-                if f["month"] == wave_month else f"failure rate {normal_rate:.0%} a month"
-                if f["month"] else "before: a settled market")
-        title.set_text(f"Month {f['month']}: {wave}\n{int(telling.sum())} telling, {int(heard.sum())} hearing bad "
+                if i == wave_month else f"failure rate {normal_rate:.0%} a month" if i else "before: a settled market")
+        title.set_text(f"Month {i}: {wave}\n{int(telling.sum())} telling, {int(heard.sum())} hearing bad "
                        f"news, {int(left.sum())} of {int(start_customer.sum())} customers gone")
         return [*scatters.values(), title, *bars]
 
-    animation = FuncAnimation(figure, draw, frames=len(frames), interval=1000 / fps, blit=False)
+    animation = FuncAnimation(figure, draw, frames=months + 1, interval=1000 / fps, blit=False)
     if path is not None:
         animation.save(str(path), writer=PillowWriter(fps=fps), dpi=dpi)
     draw(min(wave_month, months))
     figure.animation = animation
-    figure.frames = frames
     return figure
 
 
@@ -678,14 +563,12 @@ def question(results: Results) -> str:
     return results.scenario.description
 
 
+@figure("poster", order=0)
 @styled
-def poster(results: Results | str | Path, verdicts: list[str] | None = None) -> Figure:
+def poster(results: Results, verdicts: list[str] | None = None) -> Figure:
     """The verdict for a scenario on one page: the question, the answer, and the pictures behind it."""
-    from .experiment import verdicts as make_verdicts
-
-    results = as_results(results)
     if verdicts is None:
-        verdicts = make_verdicts(results.comparison, results.scenario, focal_summary(results))
+        verdicts = results.verdicts
     asked = textwrap.wrap(question(results), 140)
     said = [textwrap.fill(f"\u2022 {_keep_units(v)}", 135, subsequent_indent="   ") for v in verdicts]
     figure = new_figure(18, 11)
@@ -720,7 +603,7 @@ def poster(results: Results | str | Path, verdicts: list[str] | None = None) -> 
     if not results.head_to_head:
         ax.set_ylim(0, 102)
     _label_ends(ax, [(float(tables[g].mean(axis=1).iloc[-1]), g, group_style(results, g)["color"])
-                     for g in results.groups], "{:.1f}%", results.months)
+                     for g in results.names], "{:.1f}%", results.months)
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     ax.set_title(f"{title} over time", loc="left")
     ax.set_xlabel("month")
@@ -728,7 +611,7 @@ def poster(results: Results | str | Path, verdicts: list[str] | None = None) -> 
     ax.legend(loc="lower left", title=f"band: range of {results.replications} runs", fontsize=11.5)
 
     # 2, 3: paired differences from the baseline at the horizon
-    others = [g for g in results.groups if g != results.baseline]
+    others = [g for g in results.names if g != results.baseline]
     ax = figure.add_subplot(right[0, 0])
     _forest(ax, results, kpi, others)
     ax.set_title(f"{title}: vs baseline", loc="left")
@@ -742,14 +625,14 @@ def poster(results: Results | str | Path, verdicts: list[str] | None = None) -> 
     # 4: the mood at the horizon
     ax = figure.add_subplot(right[1, :])
     counts = mood_counts(results)
-    left = np.zeros(len(results.groups))
+    left = np.zeros(len(results.names))
     for mood in MOOD_ORDER:
-        values = np.array([counts[g][mood].iloc[-1] for g in results.groups])
+        values = np.array([counts[g][mood].iloc[-1] for g in results.names])
         colour, hatch = MOOD_STYLE[mood]
-        ax.barh(range(len(results.groups)), values, left=left, color=colour, hatch=hatch, edgecolor="white",
+        ax.barh(range(len(results.names)), values, left=left, color=colour, hatch=hatch, edgecolor="white",
                 label=MOOD_LABEL[mood])
         left += values
-    ax.set_yticks(range(len(results.groups)), results.groups)
+    ax.set_yticks(range(len(results.names)), results.names)
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("people (mean over runs)")
@@ -768,18 +651,3 @@ def _keep_units(sentence: str) -> str:
     import re
 
     return re.sub(r"(\d) (K|M|bn)\b", "\\1\u00a0\\2", sentence)
-
-
-def focal_summary(results: Results) -> pd.DataFrame:
-    s = results.summary
-    return s if results.head_to_head else s[s["firm"] == results.scenario.focal_firm]
-
-
-# --- all of them -------------------------------------------------------------------------------------
-def figures_for(results: Results) -> dict[str, Callable[[Results], Figure]]:
-    """The saved-results figures that apply to this run, by file stem, in report order."""
-    chosen = {"poster": poster, "retention": retention}
-    if results.timeseries["firm"].nunique() > 1:
-        chosen["market-share"] = market_share
-    chosen.update({"money": money, "moods": moods, "word-of-mouth": word_of_mouth, "network": network})
-    return chosen

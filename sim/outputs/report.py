@@ -1,7 +1,7 @@
 """Figures and a self-contained report for a run folder, from saved results only.
 
     grapevine plot RUN_DIR          # or, in Python:
-    from sim.report import write_outputs
+    from sim.outputs.report import write_outputs
     write_outputs("results/renewal-neglect/20250101-120000")
 
 writes into the run folder
@@ -19,15 +19,16 @@ from __future__ import annotations
 import base64
 import html
 import io
-import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import experiment, plots
-from .results import atomic_text, atomic_write
-from .sectors import churn_sentence
+from ..experiments.folder import atomic_text, atomic_write
+from ..experiments.verdicts import comparison_rows
+from ..scenario import policy_data
+from . import plots
+from .results import Results
 
 DPI = 110
 ANIMATION = "negative-talk"
@@ -69,12 +70,12 @@ class Outputs:
 
 def write_outputs(run_dir: str | Path, animation: bool = True, log: Callable[[str], None] | None = None) -> Outputs:
     """Draw every figure of the run folder into figures/ (PNG and SVG) and write report.html."""
-    results = plots.load(run_dir)
+    results = Results.load(run_dir)
     folder = Path(run_dir) / "figures"
     folder.mkdir(exist_ok=True)
     outputs = Outputs()
     inline: dict[str, tuple[str, bytes]] = {}
-    for name, draw in plots.figures_for(results).items():
+    for name, draw in results.figures().items():
         try:
             figure = draw(results)
             png = _png(figure)
@@ -86,7 +87,7 @@ def write_outputs(run_dir: str | Path, animation: bool = True, log: Callable[[st
             outputs.problems.append(f"{name}: {type(error).__name__}: {error}")
             if log:
                 log(f"warning: figure {name} failed: {''.join(traceback.format_exception_only(error)).strip()}")
-    if animation:
+    if animation and results.showcase is not None:
         try:
             gif, temp = folder / f"{ANIMATION}.gif", folder / f".{ANIMATION}.tmp.gif"  # Pillow needs .gif
             try:
@@ -116,19 +117,6 @@ def _png(figure) -> bytes:
 
 
 # --- the report ---------------------------------------------------------------------------------
-def verdict_lines(results: plots.Results) -> list[str]:
-    return experiment.verdicts(results.comparison, results.scenario, plots.focal_summary(results))
-
-
-def comparison_rows(results: plots.Results) -> tuple[list[str], list[list[str]]] | None:
-    """The command line's comparison table as header and rows (None if it cannot be split)."""
-    lines = experiment.table(results.comparison, results.scenario).splitlines()
-    header, *body = [re.split(r"\s{2,}", line.strip()) for line in lines]
-    if any(len(row) != len(header) for row in body):
-        return None
-    return header, body
-
-
 def _policy_text(policy: dict) -> str:
     settings = ", ".join(f"{k}={v}" for k, v in policy.items() if k != "kind")
     return f"{policy['kind']}({settings})" if settings else policy["kind"]
@@ -138,7 +126,7 @@ def _percent(value: float) -> str:
     return f"{100 * value:.3g}%"
 
 
-def describe(results: plots.Results) -> list[str]:
+def describe(results: Results) -> list[str]:
     """The scenario in plain sentences (HTML-escaped)."""
     s, m = results.scenario, results.scenario.market
     network = {"small_world": "small-world", "communities": "community", "scale_free": "scale-free"}.get(
@@ -148,10 +136,10 @@ def describe(results: plots.Results) -> list[str]:
               f"{_percent(m.initial_customer_share)} of them are customers when the market starts, after "
               f"{m.warm_up_months} warm-up months without policies. Contracts last {m.contract_months} months; "
               f"the price is {m.price:g} a month; NPV discounts profits at {_percent(m.discount_rate)} a year.")]
-    text.append(e(sector_sentence(results)))
+    text.append(e(results.churn_sentence()))
     firms = []
     for firm in s.firms:
-        policies = ", ".join(_policy_text(p.model_dump(mode="json")) for p in firm.policies)
+        policies = ", ".join(_policy_text(policy_data(p)) for p in firm.policies)
         firms.append(f"{firm.name}: quality {firm.quality:g} (0-1), a service failure for "
                      f"{_percent(firm.failure_rate)} of its customers a month"
                      + (f", policies {policies}" if policies else ""))
@@ -161,23 +149,17 @@ def describe(results: plots.Results) -> list[str]:
     else:
         arms = []
         for arm in s.compare.arms:
-            policies = ", ".join(_policy_text(p.model_dump(mode="json")) for p in arm.policies) or "no policy"
+            policies = ", ".join(_policy_text(policy_data(p)) for p in arm.policies) or "no policy"
             what = f"{arm.description} - " if arm.description else ""
             arms.append(f"<li><b>{e(arm.name)}</b>{' (baseline)' if arm.name == s.baseline else ''}: {e(what)}"
                         f"<code>{e(policies)}</code></li>")
-        text.append(e(f"Each arm gives {s.focal_firm} different policies, everything else equal:")
+        text.append(e(f"Each arm gives {results.groups.focal_firm} different policies, everything else equal:")
                     + f"<ul>{''.join(arms)}</ul>")
-    text.append(e(f"Every {results.group_word} runs {s.replications} replications over {m.months} months. "
-                  f"Replication r of every {results.group_word} meets the same network and the same luck "
+    text.append(e(f"Every {results.groups.word} runs {s.replications} replications over {m.months} months. "
+                  f"Replication r of every {results.groups.word} meets the same network and the same luck "
                   f"(common random numbers), so differences are paired; intervals are 95% t-intervals of the "
                   f"paired differences (seed {s.seed})."))
     return text
-
-
-def sector_sentence(results: plots.Results) -> str:
-    """The baseline's simulated churn set beside the published churn of the scenario's sector."""
-    churn = experiment.baseline_churn(results.timeseries, results.scenario)
-    return churn_sentence(results.scenario.sector, results.baseline, churn)
 
 
 STYLE = """
@@ -195,11 +177,11 @@ figcaption { color: #333; font-size: 0.9em; margin-top: 0.3em; } code { font-siz
 """
 
 
-def render(results: plots.Results, images: dict[str, tuple[str, bytes]], problems: list[str] = ()) -> str:
+def render(results: Results, images: dict[str, tuple[str, bytes]], problems: list[str] = ()) -> str:
     """The report as one HTML page with every image inlined (base64)."""
     e = html.escape
     s, manifest = results.scenario, results.manifest
-    verdicts = verdict_lines(results)
+    verdicts = results.verdicts
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -231,12 +213,9 @@ def render(results: plots.Results, images: dict[str, tuple[str, bytes]], problem
     return "\n".join(parts) + "\n"
 
 
-def _table_html(results: plots.Results) -> str:
+def _table_html(results: Results) -> str:
     e = html.escape
-    split = comparison_rows(results)
-    if split is None:
-        return f"<pre>{e(experiment.table(results.comparison, results.scenario))}</pre>"
-    header, rows = split
+    header, rows = comparison_rows(results.comparison, results.scenario)
     out = ["<table><thead><tr>", *[f"<th>{e(h)}</th>" for h in header], "</tr></thead><tbody>"]
     for row in rows:
         css = ' class="baseline"' if row[0] == results.baseline else ""

@@ -24,10 +24,10 @@ from typing import Any
 
 import networkx as nx
 
-from .customers import MOODS
-from .firm import Firm
-from .market import Market
-from .parameters import MarketParameters
+from ..customers import MOODS
+from ..firm import Firm
+from ..market import Market
+from ..parameters import MarketParameters
 
 try:  # the dashboard extra: `pip install 'grapevine[dashboard]'` (mesa[viz]: solara, altair)
     import solara
@@ -162,15 +162,16 @@ def dashboard_settings(scenario: str | None = None) -> dict[str, Any]:
     firm: dict[str, Any] = Firm().model_dump(mode="json")
     source = "package defaults"
     if scenario:
-        from .scenario import find_scenario, load_scenario
+        from ..scenario import find_scenario, load_scenario
 
         path = find_scenario(scenario)
         loaded = load_scenario(path)
         market = loaded.market
-        firms = loaded.firms_for(loaded.baseline) if loaded.compare.kind == "arms" else loaded.firms_for("head_to_head")
-        name = loaded.focal_firm or firms[0]["name"]
+        groups = loaded.groups
+        firms = loaded.firms_for(groups.runs[0] if groups.head_to_head else groups.baseline)
+        name = groups.focal_firm or firms[0]["name"]
         firm = next(f for f in firms if f["name"] == name)
-        arm = f", arm {loaded.baseline}" if loaded.compare.kind == "arms" else ""
+        arm = "" if groups.head_to_head else f", arm {groups.baseline}"
         source = f"{path} (firm {name}{arm})"
 
     policies = {}

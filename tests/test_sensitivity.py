@@ -1,4 +1,4 @@
-"""Sensitivity analysis (sim.analysis, `grapevine sensitivity`): indices, winners, files, errors.
+"""Sensitivity analysis (sim.experiments.sensitivity, `grapevine sensitivity`): indices, winners, files, errors.
 
 Sizes are tiny: these tests check behaviours (a setting that cannot matter gets exactly 0,
 the winner shares partition the space, the files are written), not the numbers."""
@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import analysis
+from sim.experiments import sensitivity as analysis
 from sim.cli import main
-from sim.scenario import ScenarioError, Scenario, load_scenario
+from sim.scenario import InputError, Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "scenarios" / "sensitivity-recovery.yaml"
@@ -158,25 +158,26 @@ def test_cli_writes_indices_and_plots(tmp_path, capsys):
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "mu*" in printed and "recover beats ignore" in printed
-    for name in analysis.FILES:
+    for name in (*analysis.TABLES, "indices.png", "winners.png", "manifest.json"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "indices.png").read_bytes()[:4] == b"\x89PNG"
     indices = pd.read_csv(out / "indices.csv")
-    design = analysis.prepare(load_scenario(SHIPPED))
-    assert set(indices["parameter"]) == set(design.names)
+    assert set(indices["parameter"]) == set(load_scenario(SHIPPED).sensitivity.parameters)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["kind"] == "sensitivity" and manifest["compared"] == ["recover", "ignore"]
-    assert manifest["sensitivity"]["samples"] == 2 and manifest["points"] == len(pd.read_csv(out / "points.csv"))
+    extra = manifest["experiment"]["extra"]
+    assert manifest["kind"] == "sensitivity" and extra["compared"] == ["recover", "ignore"]
+    assert extra["sensitivity"]["samples"] == 2
+    assert len(manifest["experiment"]["points"]) == len(pd.read_csv(out / "points.csv"))
     assert main(args) == 2  # the folder is not empty now: refused, nothing overwritten
     assert "already exists" in capsys.readouterr().err
 
 
 def test_shipped_sensitivity_scenario_is_valid():
     scenario = load_scenario(SHIPPED)
-    design = analysis.prepare(scenario)
+    design = analysis.design_of(analysis.experiment(scenario))
     assert scenario.sensitivity.method == "morris" and design.x == "recover" and design.y == "ignore"
     assert design.integer[design.names.index("market.contract_months")]
-    assert len(analysis.sample(design)) == (len(design.names) + 1) * scenario.sensitivity.samples
+    assert len(design.X) == (len(design.names) + 1) * scenario.sensitivity.samples
 
 
 @pytest.mark.parametrize("parameters, compare, expected", [
@@ -189,8 +190,8 @@ def test_shipped_sensitivity_scenario_is_valid():
 def test_bad_sections_get_one_clear_error(parameters, compare, expected):
     data = tiny().model_dump(mode="json")
     data["sensitivity"] = {"parameters": parameters, "compare": compare}
-    with pytest.raises(ScenarioError) as error:
-        analysis.prepare(Scenario.model_validate(data), source="x.yaml")
+    with pytest.raises(InputError) as error:
+        analysis.experiment(Scenario.model_validate(data), source="x.yaml")
     assert expected in str(error.value) and str(error.value).startswith("x.yaml: sensitivity")
 
 

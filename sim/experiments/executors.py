@@ -6,7 +6,7 @@
     remote Dask    `--scheduler tcp://HOST:PORT` (or GRAPEVINE_SCHEDULER): the runs go to an
                    existing Dask cluster; the client talks to that address only
 
-All three have the interface of `experiment.Executor`: `run(fn, tasks)` yields (task, result)
+All three have the interface of `runner.Executor`: `run(fn, tasks)` yields (task, result)
 as runs finish, in any order, and `close()`. A run is a pure function of its task (its seed
 comes from the scenario seed and the replication, never from the order or place it ran), and
 the caller writes each result to disk as it arrives, so the files are the same whichever
@@ -28,8 +28,9 @@ import sys
 import time
 from typing import Callable, Iterable, Iterator
 
-from .experiment import ProcessExecutor, SerialExecutor  # noqa: F401  (re-exported)
-from .scenario import ScenarioError
+from ..errors import InputError
+from .folder import code_hash
+from .runner import SerialExecutor
 
 ENV_SCHEDULER = "GRAPEVINE_SCHEDULER"
 LOOPBACK = "127.0.0.1"
@@ -49,7 +50,7 @@ def scheduler_from(option: str | None, workers: int | None) -> str | None:
     """The scheduler to use: --scheduler, else GRAPEVINE_SCHEDULER unless --workers was given."""
     if option:
         if workers is not None and workers > 1:
-            raise ScenarioError(["give --workers N (a local cluster) or --scheduler ADDRESS (an existing "
+            raise InputError(["give --workers N (a local cluster) or --scheduler ADDRESS (an existing "
                                  "cluster), not both"])
         return option
     if workers is None:
@@ -81,8 +82,6 @@ def make_executor(workers: int = 1, scheduler: str | None = None, **options):
 def _worker_code(_dask_worker=None) -> tuple[str, bool]:
     """Runs on each worker: the hash of the grapevine code it would run, and whether glibc's
     malloc is set up for large arrays (see WORKER_ENVIRON)."""
-    from .results import code_hash
-
     slow = "MALLOC_TRIM_THRESHOLD_" in os.environ and "MALLOC_MMAP_THRESHOLD_" not in os.environ
     return code_hash(), not slow
 
@@ -110,7 +109,7 @@ class DaskExecutor:
         try:
             from distributed import Client, LocalCluster
         except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
-            raise ScenarioError(["--workers/--scheduler need Dask: pip install 'dask[distributed]'"]) from None
+            raise InputError(["--workers/--scheduler need Dask: pip install 'dask[distributed]'"]) from None
         self.retries, self.min_window = retries, min_window
         self.cluster = None
         self.client = None
@@ -125,7 +124,7 @@ class DaskExecutor:
                         dashboard_address=None,  # no dashboard (Dask's default listens on every interface)
                         scheduler_kwargs={"dashboard_address": f"{LOOPBACK}:0"},  # health page: loopback, any port
                         worker_dashboard_address=None, silence_logs=logging.ERROR,
-                        preload=["sim.executors"],  # runs dask_setup (above) in each worker
+                        preload=["sim.experiments.executors"],  # runs dask_setup (above) in each worker
                     )
                 self.client = Client(self.cluster, set_as_default=False, direct_to_workers=False)
                 self.address = self.cluster.scheduler_address
@@ -136,7 +135,7 @@ class DaskExecutor:
                     self.client = Client(self.address, timeout=connect_timeout, set_as_default=False,
                                          direct_to_workers=False)  # talk to the scheduler only
                 except (OSError, TimeoutError) as error:
-                    raise ScenarioError([f"cannot reach the Dask scheduler at {self.address} "
+                    raise InputError([f"cannot reach the Dask scheduler at {self.address} "
                                          f"({type(error).__name__}: {error}); is `dask scheduler` running "
                                          f"there, and is the address right?"]) from None
                 self.where = f"the Dask cluster at {self.address}"
@@ -148,18 +147,16 @@ class DaskExecutor:
 
     def _check_workers(self) -> None:
         """Every worker present must run the same grapevine code, or the results would differ."""
-        from .results import code_hash
-
         try:
             found = self.client.run(_worker_code)
         except Exception as error:
-            raise ScenarioError([f"the workers of {self.address} cannot run grapevine ({type(error).__name__}: "
+            raise InputError([f"the workers of {self.address} cannot run grapevine ({type(error).__name__}: "
                                  f"{error}); install this grapevine on every worker "
                                  f"(pip install -e /path/to/grapevine)"]) from None
         mine = code_hash()
         other = sorted(worker for worker, (digest, _) in found.items() if digest != mine)
         if other:
-            raise ScenarioError([f"{len(other)} worker(s) of {self.address} run other grapevine code than "
+            raise InputError([f"{len(other)} worker(s) of {self.address} run other grapevine code than "
                                  f"this client ({', '.join(other[:3])}); install the same version everywhere"])
         if not found:
             print(f"note: no workers at {self.address} yet; the runs wait for them", file=sys.stderr)
@@ -240,10 +237,10 @@ def _name(task) -> str:
 def _address(text: str) -> str:
     text = text.strip()
     if not text:
-        raise ScenarioError(["--scheduler: give the scheduler's address, e.g. tcp://10.0.0.5:8786"])
+        raise InputError(["--scheduler: give the scheduler's address, e.g. tcp://10.0.0.5:8786"])
     if "://" not in text:
         text = f"tcp://{text}"
     scheme, _, rest = text.partition("://")
     if scheme not in ("tcp", "tls", "ucx", "ws", "wss") or not rest:
-        raise ScenarioError([f"--scheduler {text}: not a Dask address; write tcp://HOST:PORT"])
+        raise InputError([f"--scheduler {text}: not a Dask address; write tcp://HOST:PORT"])
     return text

@@ -1,0 +1,66 @@
+"""The one-call Python API: run a scenario, get its `Results`.
+
+    import sim
+    results = sim.run_scenario("quickstart", replications=4, n_people=2000)
+    results.verdicts, results.comparison, results.plot("retention")
+
+Overrides are `--set` paths (`**{"firms[0].quality": 0.8}`), or for convenience the names of
+scenario fields (`seed`, `replications`, `sector`) and market parameters (`n_people=2000`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .experiments import Experiment, RunFolder
+from .experiments.executors import make_executor
+from .experiments.folder import kept_or_temporary
+from .experiments.run import finalize
+from .experiments.runner import execute
+from .outputs.results import Results
+from .parameters import MarketParameters
+from .scenario import Scenario, find_scenario, from_data, load_scenario, validate
+
+TOP_LEVEL = ("name", "description", "seed", "replications", "sector")
+
+
+def override_paths(overrides: dict[str, Any]) -> list[str]:
+    """Keyword overrides as `--set` items: market parameter names go under `market.`."""
+    items = []
+    for key, value in overrides.items():
+        path = f"market.{key}" if key in MarketParameters.model_fields else key
+        items.append(f"{path}={json.dumps(value)}")
+    return items
+
+
+def _scenario(scenario_or_path: Scenario | str | Path, replications: int | None, overrides: dict) -> tuple[Scenario, str]:
+    items = override_paths(overrides)
+    if isinstance(scenario_or_path, Scenario):
+        return from_data(scenario_or_path.resolved(), scenario_or_path.name, None, items, replications), "scenario"
+    path = find_scenario(scenario_or_path)
+    return load_scenario(path, items, replications), str(path)
+
+
+def run_scenario(scenario_or_path: Scenario | str | Path, *, replications: int | None = None, workers: int = 1,
+                 out: str | Path | None = None, progress: bool = False, **overrides: Any) -> Results:
+    """Run a scenario (a `Scenario`, a file, or a shipped scenario's name) and return its Results.
+
+    `out` keeps the run folder (as `grapevine run` writes it); without it the runs go to a temporary
+    folder that is removed, and the Results hold every table in memory (`Results.save` writes them)."""
+    scenario, source = _scenario(scenario_or_path, replications, overrides)
+    if not isinstance(workers, int) or workers < 1:
+        raise InputError(f"workers = {workers!r} is not allowed: give a whole number, 1 or more")
+    with kept_or_temporary(out, scenario.name) as where:
+        folder = RunFolder.create(Experiment.single(scenario, source), where, source=source,
+                                  overrides=override_paths(overrides))
+        execute(folder, make_executor(min(workers, folder.plan.total)), progress=progress)
+        finalize(folder)
+        results = Results.load(folder.path)
+    results.path = folder.path if out is not None else None
+    return results
+
+
+__all__ = ["run_scenario", "Results", "validate"]

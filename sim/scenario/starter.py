@@ -1,0 +1,66 @@
+"""The shipped scenarios and the starter file that `grapevine new` writes."""
+
+from __future__ import annotations
+
+
+import yaml
+
+from .loading import SHIPPED
+
+
+def shipped_scenarios() -> list[tuple[str, str]]:
+    """(name, one-line description) of every scenario in scenarios/."""
+    out = []
+    for path in sorted(SHIPPED.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+            out.append((path.stem, str(data.get("description", "")).strip()))
+        except (yaml.YAMLError, OSError, AttributeError):
+            out.append((path.stem, "(cannot be read)"))
+    return out
+
+
+STARTER = """\
+# {name}: a Grapevine scenario. Edit the values; `grapevine validate {file}` checks them
+# and `grapevine run {file}` runs them. Every key is optional unless marked (required).
+# The full list of keys, with units and sources: `grapevine schema`.
+
+name: {name}
+description: What does caring for complaining customers do to retention and NPV?
+sector: postpaid_mobile  # or prepaid_mobile, broadband, b2c_subscription, b2b_subscription:
+                         # `grapevine run` sets the market's churn beside the sector's published churn
+
+seed: 1              # same seed => same results
+replications: 10     # paired runs per arm; more = narrower intervals
+
+market:              # any market parameter; the rest keep their defaults
+  n_people: 10000    # people on the social network
+  months: 60         # horizon
+  contract_months: 12
+  price: 50          # monthly price
+  discount_rate: 0.1 # per year, for NPV
+
+firms:               # (required) one or more firms
+  - name: Telco
+    quality: 0.7         # mean service quality, 0 to 1
+    failure_rate: 0.015  # chance of a service failure per customer per month
+    # price: 50          # default: the market's price
+    # advertising: 0.0025
+
+compare:
+  kind: arms         # arms = variants of one firm's policies; head_to_head = the firms compete
+  baseline: ignore   # the arm the others are measured against
+  arms:              # each arm sets the firm's policies; everything else stays equal
+    - name: ignore
+      policies: [IgnoreUntilRenewal]
+    - name: recover
+      policies:
+        - kind: ServiceRecovery
+          effort: 0.8    # 0 = token answer, 1 = everything it takes
+    - name: gifts
+      policies: [IgnoreUntilRenewal, SmallGifts]
+"""
+
+
+def starter(name: str, file: str) -> str:
+    return STARTER.format(name=name, file=file)
