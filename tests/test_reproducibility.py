@@ -54,7 +54,7 @@ def test_stepping_month_by_month_equals_running_to_the_horizon():
 
 def test_run_stops_at_the_horizon():
     market = make_market(seed=3, months=5).run()
-    assert market.steps == 5
+    assert market.month == 5
     assert not market.running
     assert market.monthly()["month"].max() == 5
 
