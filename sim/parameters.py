@@ -13,9 +13,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-NETWORKS = ("small_world", "scale_free", "communities", "complete", "edge_list")
-
-
 def P(default: Any, unit: str, source: str, **bounds: Any) -> Any:
     """A parameter field: default, unit and source travel together (rendered in docs/MODEL.md)."""
     return Field(default, json_schema_extra={"unit": unit, "source": source}, **bounds)
