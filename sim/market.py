@@ -21,14 +21,13 @@ from pydantic import ValidationError
 
 from . import network as networks
 from .agents import Customer
-from . import bookkeeping
-from .bookkeeping import Ledger, Tally
+from .bookkeeping import COSTS, EVENTS, REVENUES, Ledger, Tally
 from .customers import CHANNELS, INITIAL, NEVER, Customers
 from .firm import Firm
 from .metrics import monthly_metrics
 from .parameters import make_parameters, readable_error
 from .phases import MONTH
-from .policies.base import declared, known_parts, plugins_of
+from .policies.base import declared, declared_states, known_parts, plugins_of
 from .randomness import Streams
 
 FIRM_SETTINGS = ("quality", "failure_rate", "advertising", "policies")
@@ -75,8 +74,8 @@ class Market(mesa.Model):
         # what the policies declare: every known policy's events and money (the tables of all arms
         # have the same columns), the state of the policies these firms run
         known = known_parts()
-        self.tally = Tally(self.n_firms, bookkeeping.EVENTS + declared("events", known))
-        self.books = (bookkeeping.REVENUES + declared("revenues", known), bookkeeping.COSTS + declared("costs", known))
+        self.tally = Tally(self.n_firms, EVENTS + declared("events", known))
+        self.books = (REVENUES + declared("revenues", known), COSTS + declared("costs", known))
         self.ledger = Ledger(self.n_firms, *self.books)
         self._plugins = [plugins_of(firm.policies) for firm in self.firms]
         self.customers = self._initial_customers(setup_rng)
@@ -178,11 +177,11 @@ class Market(mesa.Model):
     # --- set-up ------------------------------------------------------------------
     def _initial_customers(self, rng: np.random.Generator) -> Customers:
         p, n = self.parameters, self.network.n
-        c = Customers(n, self.n_firms, _states_of(self._plugins))
+        c = Customers(n, self.n_firms, declared_states(part for plugins in self._plugins for part in plugins))
         c.temperament = np.clip(rng.normal(p.temperament_mean, p.temperament_spread, n), 0.0, 1.0)
         c.satisfaction = c.temperament.copy()
         if p.poorly_served_share > 0:
-            c.poorly_served = self.streams.chance("poorly_served", 0, np.arange(n), p.poorly_served_share)
+            c.poorly_served = self.streams.chance("poorly_served", self.month, np.arange(n), p.poorly_served_share)
         shares = np.array([f.initial_share if f.initial_share is not None else np.nan for f in self.firms])
         unset = np.isnan(shares)  # firms without a share split what the others leave
         shares[unset] = max(0.0, 1.0 - shares[~unset].sum()) / max(unset.sum(), 1)
@@ -204,26 +203,6 @@ class Market(mesa.Model):
         self.grid = Network(self.network.to_networkx(), random=self.random)
         for person in range(self.network.n):
             Customer(self, person, self.grid[person])
-
-
-def _states_of(plugins_by_firm) -> list:
-    """The per-person states the firms' policies declare, each once; two declarations of one name clash."""
-    states: dict[str, tuple] = {}  # name -> (state, declared by)
-    for plugins in plugins_by_firm:
-        for part in plugins:
-            for state in part.states:
-                seen, owner = states.get(state.name, (None, None))
-                if seen is None:
-                    states[state.name] = (state, part)
-                elif seen is not state:
-                    raise ValueError(
-                        f"state {state.name!r} of {_name(part)} is not allowed: {_name(owner)} declares a state of "
-                        f"that name; share one declaration (a `Shared` part in both policies' `shares`) or rename it")
-    return [state for state, _ in states.values()]
-
-
-def _name(part) -> str:
-    return part.__name__ if isinstance(part, type) else type(part).__name__
 
 
 def _read_metric(metric: str, firm: int, market: Market) -> float:

@@ -178,6 +178,21 @@ def declared(kind: str, parts) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for part in parts for name in getattr(part, kind)))
 
 
+def declared_states(parts) -> tuple[State, ...]:
+    """The states `parts` declare, each once (a shared part's, however many policies list it).
+    Two different declarations of one name clash: they would share an array unknowingly."""
+    states: dict[str, tuple[State, Any]] = {}  # name -> (state, who declares it)
+    for part in parts:
+        for state in part.states:
+            seen, owner = states.setdefault(state.name, (state, part))
+            if seen is not state:
+                raise ValueError(
+                    f"state {state.name!r} of {type(part).__name__} is not allowed: {type(owner).__name__} declares "
+                    f"a state of that name; share one declaration (a `Shared` part in both policies' `shares`) "
+                    f"or rename it")
+    return tuple(state for state, _ in states.values())
+
+
 def known_parts() -> tuple:
     """Every policy class there is, each with its shared parts: what the tables have columns for."""
     return tuple(part for policy in Policy.registry.values() for part in policy.parts())
