@@ -61,7 +61,7 @@ def loyalty_points():
 
 
 def test_a_new_policys_events_and_costs_appear_in_the_monthly_table(loyalty_points):
-    market = make_market(months=12, price=PRICE, policies=[loyalty_points(reward_share=0.25)]).run()
+    market = make_market(months=12, price=PRICE, firms=[sim.Firm(policies=[loyalty_points(reward_share=0.25)])]).run()
     monthly = market.monthly()
     assert {"rewards_redeemed", "cost_rewards"} <= set(monthly.columns)
     assert monthly["rewards_redeemed"].sum() > 0
