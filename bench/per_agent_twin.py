@@ -24,6 +24,7 @@ from typing import Any
 import mesa
 
 from sim import Firm, ServiceRecovery
+from sim.customers import NEVER
 from sim.network import build as build_network
 from sim.parameters import make_parameters
 
@@ -46,7 +47,7 @@ class Person(mesa.Agent):
         self.firm = NO_FIRM
         self.initial_firm = NO_FIRM
         self.tenure = 0
-        self.contract_end = -1
+        self.contract_end = NEVER  # no contract
         self.channel = INITIAL
         self.expectation = 0.0
         self.loyalty = 0.0
@@ -55,7 +56,7 @@ class Person(mesa.Agent):
         self.peer_defections = 0.0
         self.failures = 0
         self.recovered = False
-        self.left_month = -1
+        self.left_month = NEVER  # never left
         # this month
         self.satisfaction_before = 0.0
         self.failed = self.complained = self.resolved = self.talks_negative = False
@@ -72,7 +73,7 @@ class Person(mesa.Agent):
         self.firm = FIRM
         self.tenure = 0
         self.channel = channel
-        self.contract_end = m.month + m.contract_months if m.contract_months > 0 else -1
+        self.contract_end = m.month + m.contract_months if m.contract_months > 0 else NEVER
         self.expectation = m.firm.quality
         self.satisfaction = self.temperament
         self.loyalty = clip(0.5 * p.initial_loyalty_mean + (channel == REFERRAL) * p.referred_loyalty_bonus, 0, 1)
@@ -84,7 +85,7 @@ class Person(mesa.Agent):
         self.left_month = self.model.month
         self.firm = NO_FIRM
         self.initial_firm = NO_FIRM
-        self.contract_end = -1
+        self.contract_end = NEVER
         self.tenure = 0
 
     # --- phase 1: experience ------------------------------------------------------------
@@ -248,7 +249,7 @@ class TwinMarket(mesa.Model):
         self.recovery = recovery or next(iter(self.firm.policies), None)
         self.price = self.firm.price or p.price
         self.contract_months = p.contract_months if self.firm.contract_months is None else self.firm.contract_months
-        self.month = 0  # the rules' clock, warm-up included (Market.clock); self.steps counts from month 0
+        self.month = -p.warm_up_months  # as Market.month: 0 when the books open, negative in the warm-up
         network = build_network(p, self.rng)
         if network.complete:
             raise ValueError("the twin needs a network with ties (not 'complete')")
@@ -264,7 +265,7 @@ class TwinMarket(mesa.Model):
                 person.join(INITIAL)
                 person.initial_firm = FIRM
                 months = self.contract_months
-                person.contract_end = 1 + int(self.random.random() * max(months, 1)) if months > 0 else -1
+                person.contract_end = self.month + 1 + int(self.random.random() * max(months, 1)) if months > 0 else NEVER
                 person.tenure = self.random.randint(0, 35)
                 person.loyalty = (self.random.betavariate(2.0 * mean / (1 - mean + 1e-9) + 1e-9, 2.0)
                                   if 0 < mean < 1 else mean)
@@ -315,14 +316,14 @@ class TwinMarket(mesa.Model):
 
     def step(self) -> None:
         self.advance()
-        self.npv += (self.revenue - self.cost) / (1.0 + self.p.discount_rate) ** (self.steps / 12)
+        self.npv += (self.revenue - self.cost) / (1.0 + self.p.discount_rate) ** (self.month / 12)
         self.messages_negative_total += self.counts.get("messages_negative", 0.0)
         self.datacollector.collect(self)
-        if self.steps >= self.p.months:
+        if self.month >= self.p.months:
             self.running = False
 
     def run(self) -> TwinMarket:
-        while self.steps < self.p.months:
+        while self.month < self.p.months:
             self.step()
         return self
 

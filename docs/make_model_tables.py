@@ -12,7 +12,8 @@ are built from:
   grouped under the `# --- Section ---` comments of the class source;
 - `sim.firm.Firm.model_fields`: default, bounds and description;
 - every class in `sim.policies.Policy.registry`: its settings (default, bounds,
-  description) and the hooks it implements.
+  description), the hooks it implements, and what it declares (per-person state, events,
+  money categories, shared parts and dashboard levers).
 
 The "Basis" column is derived mechanically from the source text (see `basis`), so that it
 changes when the source text changes; it is a reading aid, not a judgement.
@@ -34,21 +35,24 @@ if str(ROOT) not in sys.path:  # run from anywhere, installed or not
 from pydantic import BaseModel  # noqa: E402
 from pydantic.fields import FieldInfo  # noqa: E402
 
+from sim.customers import NEVER  # noqa: E402
 from sim.firm import Firm  # noqa: E402
 from sim.parameters import MarketParameters  # noqa: E402
 from sim.policies import Policy  # noqa: E402
+from sim.policies.base import Plugin  # noqa: E402
 
 MODEL_MD = ROOT / "docs" / "MODEL.md"
 START = "<!-- parameters:start -->"
 END = "<!-- parameters:end -->"
 COMMAND = "python docs/make_model_tables.py"
-HOOKS = ("shape_experience", "on_complaints", "after_experience", "before_leaving", "reach_former_customers")
-HOOK_PHASE = {
+HOOK_PHASE = {  # the hook points of sim/policies/base.py, in month order
     "shape_experience": "phase 1, before satisfaction moves",
     "on_complaints": "phase 2, answers complaints",
     "after_experience": "phase 2, after complaints",
+    "churn_pressure": "phase 4, multiplies the hazard of leaving",
     "before_leaving": "phase 4, before leavers go",
     "reach_former_customers": "phase 5, after acquisition",
+    "settle_month": "phase 6, before the books close",
 }
 
 
@@ -235,20 +239,73 @@ def summary(doc: str | None) -> str:
     return " ".join(text.split("\n\n")[0].split())
 
 
-def hooks(policy: type[Policy]) -> str:
-    used = [hook for hook in HOOKS if getattr(policy, hook) is not getattr(Policy, hook)]
+def hooks(part) -> str:
+    kind = part if isinstance(part, type) else type(part)
+    used = [hook for hook in HOOK_PHASE if getattr(kind, hook) is not getattr(Plugin, hook)]
     return ", ".join(f"`{hook}` ({HOOK_PHASE[hook]})" for hook in used) or "none"
+
+
+def state_text(state) -> str:
+    dtype = getattr(state.dtype, "__name__", str(state.dtype))
+    resets = " and ".join(when for when, yes in (("joining", state.on_join), ("leaving", state.on_leave)) if yes)
+    reset = f"; reset on {resets}" if resets else "; never reset"
+    initial = "`NEVER` (not set)" if state.initial == NEVER else f"`{number(state.initial)}`"
+    return f"`{state.name}` ({dtype}, initially {initial}{reset}: {state.description})"
+
+
+def lever_text(lever) -> str:
+    if lever.setting is None:
+        return f'"{lever.label}" (a switch)'
+    if lever.choices:
+        shown = ", ".join(f"`{choice}`" for choice in lever.choices)
+        span = f"one of {shown}"
+    else:
+        span = f"{number(lever.low)} to {number(lever.high)} by {number(lever.step)}"
+    unit = f"; {lever.unit}" if lever.unit else ""
+    off = f"; off at `{number(lever.off)}`" if lever.off is not None else ""
+    return f'"{lever.label}" (`{lever.setting}`, {span}{unit}{off})'
+
+
+def declarations(part) -> list[str]:
+    """What a policy or shared part declares, one line per kind."""
+    lines = []
+    if part.states:
+        lines.append("State: " + "; ".join(state_text(state) for state in part.states) + ".")
+    names = [(title, getattr(part, kind)) for title, kind in (("Events", "events"), ("Costs", "costs"),
+                                                              ("Revenues", "revenues"))]
+    booked = ". ".join(f"{title}: " + ", ".join(f"`{name}`" for name in values) for title, values in names if values)
+    if booked:
+        lines.append(booked + ".")
+    return [cell(line) for line in lines]
 
 
 def policy_tables() -> list[str]:
     lines = []
     for name, policy in Policy.registry.items():
         lines += [f"#### {name}", "", cell(summary(policy.__doc__)), "", f"Hooks: {hooks(policy)}.", ""]
+        for line in declarations(policy):
+            lines += [line, ""]
+        if policy.shares:
+            lines += ["Shares: " + ", ".join(f"`{type(part).__name__}`" for part in policy.shares)
+                      + " (see Shared parts below).", ""]
+        if policy.levers:
+            lines += ["Dashboard: " + cell("; ".join(lever_text(lever) for lever in policy.levers)) + ".", ""]
         if policy.model_fields:
             lines += settings_table(policy, "Setting")
         else:
             lines.append("No settings.")
         lines.append("")
+    shared = {type(part): part for policy in Policy.registry.values() for part in policy.shares}
+    if shared:
+        lines += ["### Shared parts (`sim.policies.Shared`)", "",
+                  "State and bookings that several policies share: made once per market, booked once per firm "
+                  "and month, however many of the firm's policies use them.", ""]
+    for kind, part in shared.items():
+        users = [name for name, policy in Policy.registry.items() if any(type(p) is kind for p in policy.shares)]
+        lines += [f"#### {kind.__name__}", "", cell(summary(kind.__doc__)), "",
+                  f"Used by: {', '.join(users)}. Hooks: {hooks(part)}.", ""]
+        for line in declarations(part):
+            lines += [line, ""]
     return lines
 
 

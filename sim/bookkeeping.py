@@ -1,19 +1,20 @@
-"""The month's books: money by category (Ledger) and events by kind (Tally), per firm."""
+"""The month's books: money by category (Ledger) and events by kind (Tally), per firm.
+
+The engine's own categories and events are listed here; policies declare theirs (`events`,
+`costs`, `revenues` in `sim.policies`) and the market adds them after these.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-REVENUES = ("subscriptions", "upsell", "penalties")
-COSTS = ("service", "recovery", "gifts", "contacts", "offers")
+REVENUES = ("subscriptions", "penalties")  # the monthly price; contract breakers' penalties
+COSTS = ("service",)  # the cost to serve
 
-# Events the engine counts; a policy may declare more in its `events` class attribute.
 EVENTS = (
     "acquired_advertising", "acquired_referral", "acquired_win_back",
     "churned_renewal", "churned_contract_break", "churned_no_contract", "switched_out",
-    "complaints", "complaints_ignored", "recoveries_succeeded", "recoveries_failed",
-    "messages_negative", "messages_relayed", "messages_positive", "messages_defended",
-    "gifts", "check_ins", "silent_dissatisfaction_found", "offers_accepted", "upsells",
+    "complaints", "messages_negative", "messages_relayed", "messages_positive", "messages_defended",
 )
 
 
@@ -29,34 +30,43 @@ class Tally:
         self.counts = {event: np.zeros(self.n_firms) for event in self.events}
 
     def add(self, event: str, firm: int, count: float) -> None:
-        self.counts[event][firm] += count
+        self._count(event)[firm] += count
 
     def add_by_firm(self, event: str, firms: np.ndarray, weights=None) -> None:
-        self.counts[event] += np.bincount(np.asarray(firms, np.int64), weights=weights, minlength=self.n_firms)
+        self._count(event)[:] += np.bincount(np.asarray(firms, np.int64), weights=weights, minlength=self.n_firms)
+
+    def _count(self, event: str) -> np.ndarray:
+        try:
+            return self.counts[event]
+        except KeyError:
+            raise KeyError(f"event {event!r} is not declared: list it in the policy's `events`") from None
 
 
 class Ledger:
     """Revenue and cost of the month per firm, closed into profit and a running NPV."""
 
-    def __init__(self, n_firms: int):
+    def __init__(self, n_firms: int, revenues=REVENUES, costs=COSTS):
         self.n_firms = n_firms
+        self.revenues, self.costs = tuple(revenues), tuple(costs)
         self.npv = np.zeros(n_firms)
         self.cumulative_profit = np.zeros(n_firms)
         self._open()
         self.closed = self._summary()
 
     def _open(self) -> None:
-        self.revenue = {name: np.zeros(self.n_firms) for name in REVENUES}
-        self.cost = {name: np.zeros(self.n_firms) for name in COSTS}
+        self.revenue = {name: np.zeros(self.n_firms) for name in self.revenues}
+        self.cost = {name: np.zeros(self.n_firms) for name in self.costs}
 
     def charge(self, firm: int, category: str, amount: float) -> None:
-        self.cost[category][firm] += amount
+        _book(self.cost, category, "costs")[firm] += amount
 
     def charge_by_firm(self, category: str, firms: np.ndarray, amounts: np.ndarray) -> None:
-        self.cost[category] += np.bincount(firms.astype(np.int64), weights=amounts, minlength=self.n_firms)
+        _book(self.cost, category, "costs")[:] += np.bincount(firms.astype(np.int64), weights=amounts,
+                                                              minlength=self.n_firms)
 
     def earn_by_firm(self, category: str, firms: np.ndarray, amounts: np.ndarray) -> None:
-        self.revenue[category] += np.bincount(firms.astype(np.int64), weights=amounts, minlength=self.n_firms)
+        _book(self.revenue, category, "revenues")[:] += np.bincount(firms.astype(np.int64), weights=amounts,
+                                                                    minlength=self.n_firms)
 
     def close_month(self, month: int, monthly_discount_rate: float) -> None:
         profit = sum(self.revenue.values()) - sum(self.cost.values())
@@ -72,3 +82,15 @@ class Ledger:
         books |= {f"revenue_{name}": value for name, value in self.revenue.items()}
         books |= {f"cost_{name}": value for name, value in self.cost.items()}
         return books
+
+
+def monthly_discount_rate(yearly: float) -> float:
+    """The monthly rate that compounds to `yearly` over twelve months."""
+    return (1.0 + yearly) ** (1.0 / 12.0) - 1.0
+
+
+def _book(books: dict[str, np.ndarray], category: str, kind: str) -> np.ndarray:
+    try:
+        return books[category]
+    except KeyError:
+        raise KeyError(f"category {category!r} is not declared: list it in the policy's `{kind}`") from None

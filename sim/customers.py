@@ -3,6 +3,9 @@
 Person i is row i of every array. A person is a customer of at most one firm (`firm[i]` is
 the firm's index) or a prospect (`firm[i] == NO_FIRM`). Rules are array expressions over
 masks or index arrays; nothing here loops over people.
+
+The arrays below are the engine's. Policies declare their own (`sim.policies.State`); the
+market adds them with `add_state`, and `join` and `leave` reset them as declared.
 """
 
 from __future__ import annotations
@@ -10,9 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 NO_FIRM = -1
+# A month long before any month of a run: "no contract", "never left", "no discount". Months
+# are negative during the warm-up, so -1 cannot mean "not set"; this one is far enough away
+# that its difference with any month still fits in an int32.
+NEVER = -(2**30)
 
-# Moods, derived from satisfaction (thresholds in MarketParameters)
-DISSATISFIED, NEUTRAL, SATISFIED, DELIGHTED = 0, 1, 2, 3
+# Moods, derived from satisfaction (thresholds in MarketParameters), codes 0..3
 MOODS = ("dissatisfied", "neutral", "satisfied", "delighted")
 
 # How a customer came to their firm
@@ -23,12 +29,12 @@ CHANNELS = ("initial", "advertising", "referral", "win_back")
 class Customers:
     """State arrays. Attributes are documented where they are declared."""
 
-    def __init__(self, n: int, n_firms: int):
+    def __init__(self, n: int, n_firms: int, states=()):
         self.n, self.n_firms = n, n_firms
         # relationship with a firm
         self.firm = np.full(n, NO_FIRM, np.int16)  # current firm, or NO_FIRM for a prospect
         self.tenure = np.zeros(n, np.int32)  # months with the current firm
-        self.contract_end = np.full(n, -1, np.int32)  # month the contract ends; -1: no contract
+        self.contract_end = np.full(n, NEVER, np.int32)  # month the contract ends; NEVER: no contract
         self.channel = np.zeros(n, np.int8)  # how they joined the current firm (CHANNELS)
         self.initial_firm = np.full(n, NO_FIRM, np.int16)  # firm at month 0 while never left: retention cohort
         self.poorly_served = np.zeros(n, bool)  # the service fails them every month (a defect, a bad area)
@@ -43,18 +49,9 @@ class Customers:
         self.peer_defections = np.zeros((n, n_firms))
         self.grievance = np.zeros(n)  # slowly fading memory of unresolved problems (TARP repurchase gap)
         self.failures = np.zeros(n, np.int16)  # service failures with the current firm
-        self.recovered = np.zeros(n, bool)  # a complaint of theirs was recovered (the paradox happens once)
-        self.gift_expectation = np.zeros(n)  # the gift they have come to expect from their firm
-        # commercial terms
-        self.discount = np.zeros(n)  # share of price taken off while month <= discount_until
-        self.discount_until = np.full(n, -1, np.int32)
-        self.upsold = np.zeros(n, bool)  # bought the upsell (pays price * (1 + uplift))
-        self.upsell_uplift = np.zeros(n)
-        self.annoyed_until = np.full(n, -1, np.int32)  # a contact raised their wish to leave until then
-        self.annoyance = np.zeros(n)  # how much (hazard ratio - 1)
         # history, for win-back
         self.last_firm = np.full(n, NO_FIRM, np.int16)  # the firm they last left
-        self.left_month = np.full(n, -1, np.int32)
+        self.left_month = np.full(n, NEVER, np.int32)
         self.loyalty_when_left = np.zeros(n)
         # this month's events (reset each month)
         self.satisfaction_before = np.zeros(n)  # satisfaction when the month began
@@ -64,6 +61,18 @@ class Customers:
         self.complained = np.zeros(n, bool)
         self.resolved = np.zeros(n, bool)  # their complaint was resolved this month
         self.talks_negative = np.zeros(n, bool)  # will tell peers about a bad experience this month
+        # the policies' own (sim.policies.State), in the order added
+        self.states: tuple = ()
+        for state in states:
+            self.add_state(state)
+
+    def add_state(self, state) -> None:
+        """A policy's per-person array, as attribute `state.name`, everyone at `state.initial`."""
+        if hasattr(self, state.name):
+            raise ValueError(f"state {state.name!r} is not allowed: customers already have an attribute of "
+                             f"that name; give the policy's state another name")
+        setattr(self, state.name, np.full(self.n, state.initial, state.dtype))
+        self.states += (state,)
 
     def start_month(self) -> None:
         self.failed[:] = False
@@ -71,10 +80,6 @@ class Customers:
         self.complained[:] = False
         self.resolved[:] = False
         self.talks_negative[:] = False
-
-    def of(self, firm: int) -> np.ndarray:
-        """Indices of the customers of one firm."""
-        return np.flatnonzero(self.firm == firm)
 
     @property
     def is_customer(self) -> np.ndarray:
@@ -94,7 +99,7 @@ class Customers:
         self.tenure[people] = 0
         self.channel[people] = channel
         months = market.firm_contract_months[firm]
-        self.contract_end[people] = np.where(months > 0, month + months, -1)
+        self.contract_end[people] = np.where(months > 0, month + months, NEVER)
         # new customers expect what the firm is known for, and start from their own temperament
         self.expectation[people] = quality
         self.satisfaction[people] = self.temperament[people]
@@ -104,12 +109,7 @@ class Customers:
         )
         self.failures[people] = 0
         self.grievance[people] = 0.0
-        self.gift_expectation[people] = 0.0
-        self.recovered[people] = False
-        self.upsold[people] = False
-        self.upsell_uplift[people] = 0.0
-        self.discount_until[people] = -1  # offers are made after joining (win-back sets its own)
-        self.annoyed_until[people] = -1
+        self._reset_states(people, "on_join")
 
     def leave(self, people: np.ndarray, month: int) -> None:
         """People end their relationship with their firm this month."""
@@ -118,17 +118,14 @@ class Customers:
         self.loyalty_when_left[people] = self.loyalty[people]
         self.firm[people] = NO_FIRM
         self.initial_firm[people] = NO_FIRM
-        self.contract_end[people] = -1
+        self.contract_end[people] = NEVER
         self.tenure[people] = 0
-        self.upsold[people] = False
-        self.discount_until[people] = -1
-        self.annoyed_until[people] = -1
+        self._reset_states(people, "on_leave")
 
-    def price_paid(self, market) -> np.ndarray:
-        """What each person pays this month (0 for prospects), before discounts are costed."""
-        paying = self.is_customer
-        price = np.where(paying, market.firm_price[np.maximum(self.firm, 0)], 0.0)
-        return price * (1.0 + self.upsold * self.upsell_uplift)
+    def _reset_states(self, people: np.ndarray, when: str) -> None:
+        for state in self.states:
+            if getattr(state, when):
+                getattr(self, state.name)[people] = state.initial
 
     def to_frame(self, market):
         """Every person's state as a pandas DataFrame (one row per person)."""
@@ -140,7 +137,7 @@ class Customers:
                 "firm": names[np.where(self.is_customer, self.firm, -1)],
                 "mood": np.where(self.is_customer, np.array(MOODS)[self.mood(market.parameters)], "(prospect)"),
                 "tenure": self.tenure,
-                "contract_end": self.contract_end,
+                "contract_end": _months(self.contract_end),
                 "channel": np.array(CHANNELS)[self.channel],
                 "expectation": self.expectation,
                 "satisfaction": self.satisfaction,
@@ -148,11 +145,20 @@ class Customers:
                 "failures": self.failures,
                 "grievance": self.grievance,
                 "poorly_served": self.poorly_served,
-                "upsold": self.upsold,
                 "degree": market.network.degree,
             }
         )
+        for state in self.states:  # the policies' own
+            values = getattr(self, state.name)
+            frame[state.name] = _months(values) if values.dtype == np.int32 else values
         for k, firm in enumerate(market.firms):
             frame[f"attitude[{firm.name}]"] = self.attitude[:, k]
         frame.index.name = "person"
         return frame
+
+
+def _months(values: np.ndarray):
+    """Months as a nullable column: NEVER ("not set") shown as missing."""
+    import pandas as pd
+
+    return pd.array(np.where(values == NEVER, None, values), "Int32")

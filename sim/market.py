@@ -5,6 +5,8 @@
     market.customer_table()   # one row per person, now
 
 One step is one month; `step` lists the month's phases in order (see `sim.phases`).
+`market.month` is the month of the output: 0 when the comparison starts (the books open),
+negative during the warm-up before it, one more after every step.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from mesa.discrete_space import Network
 
 from . import network as networks
 from .agents import Customer
-from .bookkeeping import EVENTS, Ledger, Tally
-from .customers import CHANNELS, INITIAL, Customers
+from .bookkeeping import COSTS, EVENTS, REVENUES, Ledger, Tally
+from .customers import CHANNELS, INITIAL, NEVER, Customers
 from .firm import Firm
 from .metrics import monthly_metrics
 from .errors import validated
 from .parameters import make_parameters
 from .phases import MONTH
+from .policies.base import declared, declared_states, known_parts, plugins_of
 from .randomness import Streams
 
 FIRM_SETTINGS = ("quality", "failure_rate", "advertising", "policies")
@@ -54,8 +57,11 @@ class Market(mesa.Model):
         self.firms = _make_firms(firms, firm_settings)
         p = self.parameters
 
-        self.streams = Streams(int(self.rng.integers(2**63)))
-        setup_rng = np.random.default_rng(int(self.streams.bits("setup", 0, np.zeros(1))[0] >> np.uint64(1)))
+        self.month = -p.warm_up_months  # set-up; the warm-up months follow, month 0 is the last of them
+        # the streams' keys count months from set-up, as they did when the month counter did:
+        # naming the months differently must not change anyone's luck
+        self.streams = Streams(int(self.rng.integers(2**63)), setup_month=self.month)
+        setup_rng = np.random.default_rng(int(self.streams.bits("setup", self.month, np.zeros(1))[0] >> np.uint64(1)))
         self.network = networks.build(p, setup_rng)
         self.n_firms = len(self.firms)
         self.firm_quality = np.array([f.quality for f in self.firms])
@@ -65,12 +71,15 @@ class Market(mesa.Model):
         self.firm_contract_months = np.array(
             [p.contract_months if f.contract_months is None else f.contract_months for f in self.firms]
         )
-        events = EVENTS + tuple(e for f in self.firms for pol in f.policies for e in getattr(pol, "events", ()))
-        self.tally = Tally(self.n_firms, dict.fromkeys(events))
-        self.ledger = Ledger(self.n_firms)
+        # what the policies declare: every known policy's events and money (the tables of all arms
+        # have the same columns), the state of the policies these firms run
+        known = known_parts()
+        self.tally = Tally(self.n_firms, EVENTS + declared("events", known))
+        self.books = (REVENUES + declared("revenues", known), COSTS + declared("costs", known))
+        self.ledger = Ledger(self.n_firms, *self.books)
+        self._plugins = [plugins_of(firm.policies) for firm in self.firms]
         self.customers = self._initial_customers(setup_rng)
         self.heard_positive = np.zeros((self.network.n, self.n_firms))
-        self.clock = 0  # months since set-up, warm-up included; `steps` counts from month 0
         self.policies_on = False
         for _ in range(p.warm_up_months):  # the status quo, without policies, until the state settles
             self._advance()
@@ -91,28 +100,23 @@ class Market(mesa.Model):
         self.datacollector.collect(self)
 
     # --- the month -------------------------------------------------------------
-    @property
-    def month(self) -> int:
-        """The clock the rules use (contract ends, random streams): warm-up months included."""
-        return self.clock
-
     def step(self) -> None:
         """One month: experience, complaints, word of mouth, churn, acquisition, accounting."""
         self._advance()
         self.metrics = monthly_metrics(self)
         self.datacollector.collect(self)
-        if self.steps >= self.parameters.months:
+        if self.month >= self.parameters.months:
             self.running = False
 
     def run(self, months: int | None = None) -> Market:
         """Run to the horizon (or for `months` more months); returns the market."""
-        stop = self.steps + months if months is not None else self.parameters.months
-        while self.steps < stop:
+        stop = self.month + months if months is not None else self.parameters.months
+        while self.month < stop:
             self.step()
         return self
 
     def _advance(self) -> None:
-        self.clock += 1
+        self.month += 1
         self.tally.reset()
         self.customers_at_start = self._customers_per_firm()
         for phase in MONTH:
@@ -124,23 +128,23 @@ class Market(mesa.Model):
     def _open_books(self) -> None:
         """Month 0: the retention cohort, the ledger and the counts start here."""
         self.tally.reset()
-        self.ledger = Ledger(self.n_firms)
+        self.ledger = Ledger(self.n_firms, *self.books)
         self.customers.initial_firm[:] = self.customers.firm
         self.initial_customers = self._customers_per_firm()
         self.customers_at_start = self.initial_customers.copy()
 
     # --- services to the phases and policies ----------------------------------
-    def policies(self, firm: int) -> tuple:
-        """The policies firm `firm` runs now (none during the warm-up)."""
-        return self.firms[firm].policies if self.policies_on else ()
+    def policies_of(self, firm: int) -> tuple:
+        """What firm `firm` runs now: its shared parts, then its policies (none during the warm-up)."""
+        return self._plugins[firm] if self.policies_on else ()
 
     def for_each_policy(self, hook: str, people: np.ndarray) -> None:
-        """Call `hook` of every policy of every firm with that firm's share of `people`."""
+        """Call `hook` of every policy (and shared part) of every firm with that firm's share of `people`."""
         firm_of = self.customers.firm[people]
         for k in range(self.n_firms):
-            if self.policies(k):
+            if self.policies_of(k):
                 mine = people[firm_of == k]
-                for policy in self.policies(k):
+                for policy in self.policies_of(k):
                     getattr(policy, hook)(self, k, mine)
 
     def welcome(self, people: np.ndarray, firm, channel: int) -> None:
@@ -173,11 +177,11 @@ class Market(mesa.Model):
     # --- set-up ------------------------------------------------------------------
     def _initial_customers(self, rng: np.random.Generator) -> Customers:
         p, n = self.parameters, self.network.n
-        c = Customers(n, self.n_firms)
+        c = Customers(n, self.n_firms, declared_states(part for plugins in self._plugins for part in plugins))
         c.temperament = np.clip(rng.normal(p.temperament_mean, p.temperament_spread, n), 0.0, 1.0)
         c.satisfaction = c.temperament.copy()
         if p.poorly_served_share > 0:
-            c.poorly_served = self.streams.chance("poorly_served", 0, np.arange(n), p.poorly_served_share)
+            c.poorly_served = self.streams.chance("poorly_served", self.month, np.arange(n), p.poorly_served_share)
         shares = np.array([f.initial_share if f.initial_share is not None else np.nan for f in self.firms])
         unset = np.isnan(shares)  # firms without a share split what the others leave
         shares[unset] = max(0.0, 1.0 - shares[~unset].sum()) / max(unset.sum(), 1)
@@ -185,10 +189,11 @@ class Market(mesa.Model):
         is_customer = rng.random(n) < p.initial_customer_share
         people = np.flatnonzero(is_customer)
         firm = np.minimum(np.searchsorted(np.cumsum(shares), rng.random(people.size), side="right"), self.n_firms - 1)
-        c.join(people, firm, INITIAL, 0, self)
+        c.join(people, firm, INITIAL, self.month, self)
         months = self.firm_contract_months[firm]
         # contracts run out evenly over the coming contract length; tenure up to three years
-        c.contract_end[people] = np.where(months > 0, 1 + (rng.random(people.size) * np.maximum(months, 1)).astype(int), -1)
+        runs_out = self.month + 1 + (rng.random(people.size) * np.maximum(months, 1)).astype(int)
+        c.contract_end[people] = np.where(months > 0, runs_out, NEVER)
         c.tenure[people] = rng.integers(0, 36, people.size)
         mean = p.initial_loyalty_mean
         c.loyalty[people] = rng.beta(2.0 * mean / (1 - mean + 1e-9) + 1e-9, 2.0, people.size) if 0 < mean < 1 else mean

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .bookkeeping import monthly_discount_rate
 from .customers import MOODS
 
 STATE_METRICS = (
@@ -50,5 +51,5 @@ def monthly_metrics(market) -> dict[str, np.ndarray]:
 
 def customer_lifetime_value(monthly_margin, monthly_retention, yearly_discount_rate):
     """Gupta & Lehmann's infinite-horizon CLV: m (1 + d) / (1 + d - r), per month."""
-    d = (1.0 + yearly_discount_rate) ** (1.0 / 12.0) - 1.0
+    d = monthly_discount_rate(yearly_discount_rate)
     return monthly_margin * (1.0 + d) / (1.0 + d - np.asarray(monthly_retention))

@@ -38,5 +38,3 @@ EVIDENCE_WOM: dict = {
     "negative_reach_distribution": "geometric",
     "referral_reach": 5,                # East et al. 2007: positive talk ~3x negative (calibrated)
 }
-
-PRESETS: dict[str, dict] = {"evidence_wom": EVIDENCE_WOM}

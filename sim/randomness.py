@@ -38,17 +38,25 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 class Streams:
-    """Deterministic uniform, normal and integer draws for (decision, month, ids)."""
+    """Deterministic uniform, normal and integer draws for (decision, month, ids).
 
-    def __init__(self, root: int):
+    The keys count months from `setup_month` (the market's set-up, before the warm-up): month
+    `setup_month` is key 0. The market names months from the start of the comparison, and the
+    keys stayed those of the counter that started at set-up, so that the renaming changed
+    nobody's luck (results are byte-identical to those of earlier versions).
+    """
+
+    def __init__(self, root: int, setup_month: int = 0):
         self.root = int(root) & _MASK
+        self.setup_month = int(setup_month)
         self._keys: dict[tuple[str, int], np.uint64] = {}
 
     def _key(self, decision: str, month: int) -> np.uint64:
         key = self._keys.get((decision, month))
         if key is None:
             salt = zlib.crc32(decision.encode())
-            key = np.uint64(_mix_scalar(_mix_scalar(self.root ^ salt) ^ (month & _MASK)))
+            since_setup = month - self.setup_month
+            key = np.uint64(_mix_scalar(_mix_scalar(self.root ^ salt) ^ (since_setup & _MASK)))
             self._keys[(decision, month)] = key
         return key
 

@@ -62,7 +62,7 @@ def run_months(market: sim.Market, months: int) -> sim.Market:
 def months_of(market: sim.Market):
     """Step through the market's horizon, yielding the market at month 0 and after every month."""
     yield market
-    while market.steps < market.parameters.months:
+    while market.month < market.parameters.months:
         market.step()
         yield market
 

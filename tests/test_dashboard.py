@@ -21,7 +21,8 @@ import sim
 
 import pytest
 
-from sim.outputs.dashboard import DashboardMarket, dashboard_settings, initial_values, model_params, summary_rows
+from sim.outputs.dashboard import (DashboardMarket, dashboard_settings, initial_values, model_params,
+                                   policy_levers, summary_rows)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,7 +36,8 @@ UI_TIMEOUT = 60_000  # milliseconds for the page to show something
 def test_package_defaults_give_a_small_drawable_market():
     settings = dashboard_settings(None)
     values = initial_values(settings)
-    assert values["n_people"] <= 1000 and values["complaints"] == "no policy"
+    assert values["n_people"] <= 1000
+    assert not values["ServiceRecovery"] and not values["IgnoreUntilRenewal"]
     market = DashboardMarket(**{**values, "n_people": 120, "months": 3})
     assert len(market.agents) == 120  # every person is a Mesa agent on the network grid
     assert market.firms[0].policies == ()
@@ -45,28 +47,60 @@ def test_package_defaults_give_a_small_drawable_market():
 
 def test_scenario_defaults_come_from_the_baseline_arm_and_first_firm():
     quick = dashboard_settings("quickstart")
-    assert quick["firm_name"] == "Telco" and quick["levers"]["complaints"] == "ignore until renewal"
+    assert quick["firm_name"] == "Telco" and quick["levers"]["IgnoreUntilRenewal"] is True
+    assert quick["levers"]["ServiceRecovery"] is False
     assert quick["market"]["months"] == 48 and quick["market"]["contract_months"] == 12
     duel = dashboard_settings(str(ROOT / "scenarios" / "head-to-head.yaml"))
     assert duel["firm_name"] == "Carer"
-    assert duel["levers"]["complaints"] == "service recovery" and duel["levers"]["recovery_effort"] == 0.7
+    assert duel["levers"]["ServiceRecovery"] is True and duel["levers"]["ServiceRecovery.effort"] == 0.7
+
+
+def test_every_policy_with_levers_has_a_control():
+    params = model_params(dashboard_settings(None))
+    for kind, policy in sim.Policy.registry.items():
+        controls = [name for name in params if name == kind or name.startswith(f"{kind}.")]
+        assert len(controls) == len(policy.levers), kind
+    assert params["ServiceRecovery"]["type"] == "Checkbox"
+    assert params["ProactiveCheckIns.every_months"]["type"] == "SliderInt"
+    assert params["Upsell.target"]["values"] == ["off", "satisfied", "everyone"]
 
 
 def test_every_lever_turns_its_policy_on():
     values = initial_values(dashboard_settings(None))
-    values.update(n_people=60, months=2, complaints="service recovery", recovery_effort=0.9, gift_value_share=0.01,
-                  checkin_months=6, retention_discount=0.25, winback_discount=0.3, upsell="everyone",
-                  negative_reach=20, failure_rate=0.1, relay_probability=0.3)
+    values.update(n_people=60, months=2, negative_reach=20, failure_rate=0.1, relay_probability=0.3)
+    values.update({"ServiceRecovery": True, "ServiceRecovery.effort": 0.9, "SmallGifts.value_share": 0.01,
+                   "ProactiveCheckIns.every_months": 6, "RetentionOffers.discount": 0.25,
+                   "WinBackOffers.discount": 0.3, "Upsell.target": "everyone"})
     market = DashboardMarket(**values)
     kinds = {type(policy).__name__: policy for policy in market.firms[0].policies}
     assert set(kinds) == {"ServiceRecovery", "SmallGifts", "ProactiveCheckIns", "RetentionOffers",
                           "WinBackOffers", "Upsell"}
     assert kinds["ServiceRecovery"].effort == 0.9 and kinds["Upsell"].target == "everyone"
+    assert kinds["ProactiveCheckIns"].every_months == 6 and kinds["WinBackOffers"].discount == 0.3
     assert market.firms[0].failure_rate == 0.1
     low, high = market.parameters.negative_reach_min, market.parameters.negative_reach_max
     assert low <= 20 <= high
     assert market.parameters.relay_probability == 0.3
     market.step()
+
+
+def test_a_lever_at_its_off_value_turns_its_policy_off():
+    values = initial_values(dashboard_settings("quickstart"))
+    values.update(n_people=60, months=2)
+    assert [type(p).__name__ for p in DashboardMarket(**values).firms[0].policies] == ["IgnoreUntilRenewal"]
+    for name, (policy, lever) in policy_levers().items():
+        on = {**values, name: True if lever.setting is None else (lever.choices or (lever.high,))[0]}
+        off = {**on, name: False if lever.setting is None else lever.off}
+        ran = {type(p).__name__ for p in DashboardMarket(**on).firms[0].policies}
+        if len(policy.levers) == 1:  # its only lever
+            assert policy.__name__ in ran, name
+        if lever.setting is None or lever.off is not None:
+            assert policy.__name__ not in {type(p).__name__ for p in DashboardMarket(**off).firms[0].policies}, name
+
+
+def test_an_unknown_lever_is_refused():
+    with pytest.raises(ValueError, match="'Telepathy' is not a policy lever"):
+        DashboardMarket(n_people=60, months=2, Telepathy=True)
 
 
 def test_every_slider_starts_inside_its_range():

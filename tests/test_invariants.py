@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sim
-from sim.customers import NO_FIRM
+from sim.customers import NEVER, NO_FIRM
 from sim.metrics import STATE_METRICS
 
 from conftest import PRISTINE, months_of
@@ -105,14 +105,16 @@ def test_nobody_is_a_customer_of_two_firms(market):
 @given(markets())
 def test_revenue_is_price_times_customers_plus_upsell_plus_penalties(market):
     for m in months_of(market):
-        if m.steps == 0:
+        if m.month == 0:
             continue
         c, books = m.customers, m.ledger.closed
         paying = c.is_customer
         firm = c.firm[paying].astype(int)
         price = m.firm_price[firm]
         subscriptions = np.bincount(firm, weights=price, minlength=m.n_firms)
-        upsell = np.bincount(firm, weights=price * c.upsold[paying] * c.upsell_uplift[paying], minlength=m.n_firms)
+        upsold = getattr(c, "upsold", np.zeros(c.n, bool))[paying]  # Upsell's state, made if a firm runs it
+        uplift = getattr(c, "upsell_uplift", np.zeros(c.n))[paying]
+        upsell = np.bincount(firm, weights=price * upsold * uplift, minlength=m.n_firms)
         np.testing.assert_allclose(books["revenue_subscriptions"], subscriptions)
         np.testing.assert_allclose(books["revenue_upsell"], upsell)
         np.testing.assert_allclose(
@@ -121,12 +123,17 @@ def test_revenue_is_price_times_customers_plus_upsell_plus_penalties(market):
 
 
 @given(markets())
-def test_churned_customers_and_prospects_pay_nothing(market):
+def test_prospects_hold_no_upgrade_and_no_running_discount_or_annoyance(market):
+    # the states policies declare as reset on leaving (Upsell, the shared discount and annoyance)
     for m in months_of(market):
         c = m.customers
-        paid = c.price_paid(m)
-        assert np.all(paid[~c.is_customer] == 0)
-        assert not c.upsold[~c.is_customer].any()
+        prospects = ~c.is_customer
+        if hasattr(c, "upsold"):
+            assert not c.upsold[prospects].any()
+        if hasattr(c, "discount_until"):
+            assert np.all(c.discount_until[prospects] == NEVER)
+        if hasattr(c, "annoyed_until"):
+            assert np.all(c.annoyed_until[prospects] == NEVER)
 
 
 @given(markets())
@@ -165,15 +172,15 @@ def test_contracts_never_lapse_unnoticed(market):
         people = np.flatnonzero(c.is_customer)
         has_contract = m.firm_contract_months[c.firm[people]] > 0
         assert np.all(c.contract_end[people[has_contract]] > m.month)
-        assert np.all(c.contract_end[people[~has_contract]] == -1)
-        assert np.all(c.contract_end[~c.is_customer] == -1)
+        assert np.all(c.contract_end[people[~has_contract]] == NEVER)
+        assert np.all(c.contract_end[~c.is_customer] == NEVER)
 
 
 @given(markets())
 def test_customer_counts_change_only_by_recorded_joins_and_departures(market):
     previous = market.metrics["customers"].copy()
     for m in months_of(market):
-        if m.steps == 0:
+        if m.month == 0:
             continue
         e = m.metrics
         joined = e["acquired_advertising"] + e["acquired_referral"] + e["acquired_win_back"]
@@ -188,6 +195,6 @@ def test_monthly_table_has_one_row_per_month_and_firm(market):
     for _ in months_of(market):
         pass
     frame = market.monthly()
-    assert len(frame) == (market.steps + 1) * market.n_firms
+    assert len(frame) == (market.month + 1) * market.n_firms
     assert set(STATE_METRICS) <= set(frame.columns)
     assert not frame.duplicated(["month", "firm"]).any()

@@ -21,7 +21,7 @@ def test_market_is_a_mesa_model():
     assert isinstance(market, mesa.Model)
     assert market.running
     market.step()
-    assert market.steps == 1
+    assert market.month == 1
 
 
 def test_batch_run_sweeps_flat_keywords_including_policy_names():
@@ -71,13 +71,13 @@ def test_datacollector_has_one_column_per_metric_and_firm_and_one_row_per_month(
     firms = [sim.Firm(name="A"), sim.Firm(name="B")]
     market = make_market(firms=firms, months=4).run()
     wide = market.datacollector.get_model_vars_dataframe()
-    assert len(wide) == market.steps + 1  # month 0 and every month after
+    assert len(wide) == market.month + 1  # month 0 and every month after
     for metric in market.metrics:
         assert f"{metric}[A]" in wide.columns and f"{metric}[B]" in wide.columns
     tidy = market.monthly()
     a = tidy[tidy["firm"] == "A"].reset_index(drop=True)
     np.testing.assert_array_equal(a["customers"].to_numpy(), wide["customers[A]"].to_numpy())
-    np.testing.assert_array_equal(a["month"].to_numpy(), np.arange(market.steps + 1))
+    np.testing.assert_array_equal(a["month"].to_numpy(), np.arange(market.month + 1))
 
 
 def test_monthly_table_has_one_row_per_month_and_firm():
@@ -126,7 +126,7 @@ def test_large_markets_have_no_mesa_agents():
     market = make_market(n_people=300, agent_view_limit=100)
     assert len(market.agents) == 0
     market.step()  # and still run
-    assert market.steps == 1
+    assert market.month == 1
 
 
 def test_customer_table_has_one_row_per_person():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.customers import CHANNELS, NO_FIRM, WIN_BACK
+from sim.customers import CHANNELS, NEVER, NO_FIRM, WIN_BACK
 from sim.phases.churn import monthly_hazard
 
 from conftest import NOBODY_MOVES, PRISTINE, last_month, make_market, members, run_months, total
@@ -211,7 +211,7 @@ def annoyance_factor(market, people) -> np.ndarray:
     c = market.customers
     annoyed = monthly_hazard(market, people)
     saved = c.annoyed_until.copy()
-    c.annoyed_until[people] = -1
+    c.annoyed_until[people] = NEVER
     calm = monthly_hazard(market, people)
     c.annoyed_until[:] = saved
     uncapped = annoyed < 1

@@ -3,9 +3,11 @@
     grapevine dashboard                 # package defaults
     grapevine dashboard quickstart      # defaults from a scenario (first firm, baseline arm)
 
-Sliders set the firm's policy levers (recovery effort, gift value, check-in interval,
-retention and win-back discounts, upselling) and the main market assumptions (people,
-quality, failure rate, negative reach, contract length, ...). Moving a slider changes the
+Controls set the firm's policies, one per lever that the policy classes declare
+(`sim.policies.Lever`: a switch, a slider or a choice, each with the value that turns the
+policy off), and the main market assumptions (people, quality, failure rate, negative
+reach, contract length, ...). A new policy's levers appear without editing this file.
+Moving a slider changes the
 settings; Reset builds a new market from them (the engine is not changed in place), Step
 runs one month and ▶ runs month after month. The network is coloured by mood and the charts
 show customers, moods, word of mouth and money month by month.
@@ -28,6 +30,7 @@ from ..customers import MOODS
 from ..firm import Firm
 from ..market import Market
 from ..parameters import MarketParameters
+from ..policies import Lever, Policy
 
 try:  # the dashboard extra: `pip install 'grapevine[dashboard]'` (mesa[viz]: solara, altair)
     import solara
@@ -38,12 +41,6 @@ ENV = "GRAPEVINE_DASHBOARD_SETTINGS"  # the settings travel from `grapevine dash
 DEFAULT_PEOPLE, MIN_PEOPLE, MAX_PEOPLE = 300, 50, 1000
 HOST, PORT = "127.0.0.1", 8765
 
-ANSWERS = {  # complaint handling: label shown -> policy
-    "service recovery": "ServiceRecovery",
-    "ignore until renewal": "IgnoreUntilRenewal",
-    "no policy": None,
-}
-UPSELL = ("off", "satisfied", "everyone")  # off, or Upsell(target=...)
 MOOD_COLOURS = {
     "prospect": "#c9c9c9",
     "dissatisfied": "#d62728",
@@ -51,14 +48,71 @@ MOOD_COLOURS = {
     "satisfied": "#8fd175",
     "delighted": "#1a7f37",
 }
-SLIDER_POLICIES = ("ServiceRecovery", "IgnoreUntilRenewal", "SmallGifts", "ProactiveCheckIns",
-                   "RetentionOffers", "WinBackOffers", "Upsell")
+
+
+# --- the policy levers, from what the policy classes declare -------------------------------------
+def policy_levers() -> dict[str, tuple[type[Policy], Lever]]:
+    """Every lever of every known policy, by control name: 'Kind' (a switch) or 'Kind.setting'."""
+    return {
+        kind if lever.setting is None else f"{kind}.{lever.setting}": (policy, lever)
+        for kind, policy in Policy.registry.items()
+        for lever in policy.levers
+    }
+
+
+def _is_off(lever: Lever, value) -> bool:
+    return value is False if lever.setting is None else lever.off is not None and value == lever.off
+
+
+def _lever_value(policy: type[Policy], lever: Lever, settings: dict | None):
+    """What the control starts at: the policy's setting if it runs (`settings`), else its off value."""
+    if lever.setting is None:
+        return settings is not None
+    if settings is None and lever.off is not None:
+        return lever.off
+    return (settings or {}).get(lever.setting, policy.model_fields[lever.setting].default)
+
+
+def policies_from_levers(values: dict[str, Any], policy_settings: dict[str, dict]) -> list[dict]:
+    """The firm's policies (as {kind: ...} mappings) from the control values: a policy runs
+    when it has controls and none of them is at its off value."""
+    levers = policy_levers()
+    unknown = sorted(set(values) - set(levers))
+    if unknown:
+        raise ValueError(f"dashboard setting {unknown[0]!r} is not a policy lever: choose one of {', '.join(levers)}")
+    chosen: dict[str, dict | None] = {}
+    for name, (policy, lever) in levers.items():
+        kind = policy.__name__
+        spec = chosen.setdefault(kind, {"kind": kind, **policy_settings.get(kind, {})})
+        value = values.get(name, _lever_value(policy, lever, None))
+        if spec is None or _is_off(lever, value):
+            chosen[kind] = None
+        elif lever.setting is not None:
+            spec[lever.setting] = value
+    return [spec for spec in chosen.values() if spec is not None]
+
+
+def _control(policy: type[Policy], lever: Lever, value) -> dict[str, Any]:
+    """SolaraViz's control of one lever: a checkbox, a select or a slider."""
+    label = f"{lever.label} ({lever.unit})" if lever.unit else lever.label
+    if lever.setting is None:
+        return {"type": "Checkbox", "label": label, "value": bool(value)}
+    if lever.choices:
+        values = [*([] if lever.off is None else [lever.off]), *lever.choices]
+        return {"type": "Select", "label": label, "value": value if value in values else values[0], "values": values}
+    whole = policy.model_fields[lever.setting].annotation is int
+    kind, cast = ("SliderInt", int) if whole else ("SliderFloat", float)
+    value = cast(value)  # a scenario's setting beyond the lever's range widens it, never moves
+    low, high = min(cast(lever.low), value), max(cast(lever.high), value)
+    return {"type": kind, "label": label, "value": value, "min": low, "max": high, "step": cast(lever.step)}
 
 
 # --- the model behind the page ----------------------------------------------------------------
 class DashboardMarket(Market):
     """A one-firm `Market` built from flat slider values (SolaraViz rebuilds it on Reset).
 
+    The policy levers come as keywords named by `policy_levers` ('ServiceRecovery',
+    'ServiceRecovery.effort', ...); a policy whose levers are not given is not run.
     `market_settings`, `firm_settings` and `policy_settings` carry what the sliders do not
     show (from the scenario file), so a scenario's other assumptions are kept.
     """
@@ -67,13 +121,6 @@ class DashboardMarket(Market):
         self,
         *,
         seed: int = 1,
-        complaints: str = "ignore until renewal",
-        recovery_effort: float = 0.5,
-        gift_value_share: float = 0.0,
-        checkin_months: int = 0,
-        retention_discount: float = 0.0,
-        winback_discount: float = 0.0,
-        upsell: str = "off",
         n_people: int = DEFAULT_PEOPLE,
         quality: float = 0.7,
         failure_rate: float = 0.02,
@@ -87,12 +134,9 @@ class DashboardMarket(Market):
         market_settings: dict | None = None,
         firm_settings: dict | None = None,
         policy_settings: dict | None = None,
+        **kwargs: Any,  # the policy levers by control name (Mesa's SolaraViz accepts a catch-all only by this name)
     ):
-        policies = policies_from_levers(
-            complaints=complaints, recovery_effort=recovery_effort, gift_value_share=gift_value_share,
-            checkin_months=checkin_months, retention_discount=retention_discount,
-            winback_discount=winback_discount, upsell=upsell, policy_settings=policy_settings or {},
-        )
+        policies = policies_from_levers(kwargs, policy_settings or {})
         firm = Firm(**{**(firm_settings or {}), "quality": quality, "failure_rate": failure_rate,
                        "policies": policies})
         n_people = int(n_people)
@@ -109,32 +153,6 @@ class DashboardMarket(Market):
         )
         super().__init__(firms=[firm], seed=int(seed), **market)
         _place_nodes(self)
-
-
-def policies_from_levers(*, complaints, recovery_effort, gift_value_share, checkin_months,
-                         retention_discount, winback_discount, upsell, policy_settings) -> list[dict]:
-    """The firm's policies (as {kind: ...} mappings) from the slider values; 0 / off = not run."""
-
-    def policy(kind: str, **levers) -> dict:
-        return {"kind": kind, **policy_settings.get(kind, {}), **levers}
-
-    chosen = []
-    answer = ANSWERS.get(complaints, complaints)
-    if answer == "ServiceRecovery":
-        chosen.append(policy("ServiceRecovery", effort=float(recovery_effort)))
-    elif answer == "IgnoreUntilRenewal":
-        chosen.append(policy("IgnoreUntilRenewal"))
-    if gift_value_share > 0:
-        chosen.append(policy("SmallGifts", value_share=float(gift_value_share)))
-    if checkin_months > 0:
-        chosen.append(policy("ProactiveCheckIns", every_months=int(checkin_months)))
-    if retention_discount > 0:
-        chosen.append(policy("RetentionOffers", discount=float(retention_discount)))
-    if winback_discount > 0:
-        chosen.append(policy("WinBackOffers", discount=float(winback_discount)))
-    if upsell != "off":
-        chosen.append(policy("Upsell", target=upsell))
-    return chosen
 
 
 def _place_nodes(market: Market) -> None:
@@ -178,22 +196,13 @@ def dashboard_settings(scenario: str | None = None) -> dict[str, Any]:
     for item in firm.pop("policies", []) or []:
         item = dict(item) if isinstance(item, dict) else {"kind": type(item).__name__, **item.model_dump()}
         policies[item.pop("kind")] = item
-    levers = {
-        "complaints": ("service recovery" if "ServiceRecovery" in policies
-                       else "ignore until renewal" if "IgnoreUntilRenewal" in policies else "no policy"),
-        "recovery_effort": float(policies.get("ServiceRecovery", {}).get("effort", 0.5)),
-        "gift_value_share": float(policies["SmallGifts"].get("value_share", 0.005)) if "SmallGifts" in policies else 0.0,
-        "checkin_months": int(policies["ProactiveCheckIns"].get("every_months", 6)) if "ProactiveCheckIns" in policies else 0,
-        "retention_discount": float(policies["RetentionOffers"].get("discount", 0.2)) if "RetentionOffers" in policies else 0.0,
-        "winback_discount": float(policies["WinBackOffers"].get("discount", 0.3)) if "WinBackOffers" in policies else 0.0,
-        "upsell": policies["Upsell"].get("target", "satisfied") if "Upsell" in policies else "off",
-    }
-    # what the sliders set is not repeated in the fixed settings
-    for kind, lever in (("ServiceRecovery", "effort"), ("SmallGifts", "value_share"),
-                        ("ProactiveCheckIns", "every_months"), ("RetentionOffers", "discount"),
-                        ("WinBackOffers", "discount"), ("Upsell", "target")):
-        policies.get(kind, {}).pop(lever, None)
-    unknown = sorted(set(policies) - set(SLIDER_POLICIES))
+    levers = {name: _lever_value(policy, lever, policies.get(policy.__name__))
+              for name, (policy, lever) in policy_levers().items()}
+    # what the controls set is not repeated in the fixed settings
+    for policy, lever in policy_levers().values():
+        policies.get(policy.__name__, {}).pop(lever.setting, None)
+    controlled = {policy.__name__ for policy, _ in policy_levers().values()}
+    unknown = sorted(set(policies) - controlled)
 
     reach_min, reach_max = market.negative_reach_min, market.negative_reach_max
     shown = {"n_people", "negative_reach_min", "negative_reach_max", "relay_probability", "complaint_probability",
@@ -206,7 +215,7 @@ def dashboard_settings(scenario: str | None = None) -> dict[str, Any]:
     if market.n_people > DEFAULT_PEOPLE:
         notes.append(f"people start at {DEFAULT_PEOPLE} (the scenario has {market.n_people:,}) so that all can be drawn")
     if unknown:
-        notes.append(f"policies without a slider are left out: {', '.join(unknown)}")
+        notes.append(f"policies without a lever are left out: {', '.join(unknown)}")
     firm_settings = {k: v for k, v in firm.items() if k in ("name", "price", "advertising", "initial_share")}
 
     return {
@@ -231,14 +240,14 @@ def dashboard_settings(scenario: str | None = None) -> dict[str, Any]:
             "reach_above": reach_max - (reach_min + reach_max) // 2,
             "market_settings": market_settings,
             "firm_settings": firm_settings,
-            "policy_settings": {k: v for k, v in policies.items() if k in SLIDER_POLICIES},
+            "policy_settings": {k: v for k, v in policies.items() if k in controlled},
         },
     }
 
 
 def model_params(settings: dict[str, Any]) -> dict[str, Any]:
-    """SolaraViz's `model_params`: a slider or select per lever and assumption, then fixed values."""
-    lever, market = settings["levers"], settings["market"]
+    """SolaraViz's `model_params`: a control per policy lever and assumption, then fixed values."""
+    levers, market = settings["levers"], settings["market"]
 
     def slider(label, value, low, high, step, kind="SliderFloat"):
         value = min(max(value, low), high)
@@ -248,15 +257,9 @@ def model_params(settings: dict[str, Any]) -> dict[str, Any]:
         return slider(label, int(value), low, max(high, int(value)), step, "SliderInt")
 
     return {
-        # policy levers
-        "complaints": {"type": "Select", "label": "Complaint handling", "value": lever["complaints"],
-                       "values": list(ANSWERS)},
-        "recovery_effort": slider("Recovery effort", lever["recovery_effort"], 0.0, 1.0, 0.05),
-        "gift_value_share": slider("Gift value (share of price)", lever["gift_value_share"], 0.0, 0.05, 0.0025),
-        "checkin_months": whole("Check-in every (months)", lever["checkin_months"], 0, 24),
-        "retention_discount": slider("Retention discount", lever["retention_discount"], 0.0, 0.5, 0.05),
-        "winback_discount": slider("Win-back discount", lever["winback_discount"], 0.0, 0.5, 0.05),
-        "upsell": {"type": "Select", "label": "Upsell", "value": lever["upsell"], "values": list(UPSELL)},
+        # policy levers, as the policy classes declare them
+        **{name: _control(policy, lever, levers.get(name, _lever_value(policy, lever, None)))
+           for name, (policy, lever) in policy_levers().items()},
         # market assumptions
         "n_people": whole("People", market["n_people"], MIN_PEOPLE, MAX_PEOPLE, 50),
         "quality": slider("Service quality", market["quality"], 0.0, 1.0, 0.05),
@@ -336,7 +339,7 @@ def summary_rows(model: Market) -> dict[str, list[tuple[str, str, str]]]:
             ("contract_months", "Contract", f"{contract} months" if contract else "none"),
         ],
         "This month": [
-            ("month", "Month", f"{model.steps} of {p.months}"),
+            ("month", "Month", f"{model.month} of {p.months}"),
             ("customers", "Customers", f"{m['customers'][k]:,.0f}"),
             ("moods", "Moods", " / ".join(f"{m[name][k]:,.0f}" for name in MOODS) + " (dissatisfied to delighted)"),
             ("complaints", "Complaints", f"{m['complaints'][k]:,.0f}"),
@@ -365,8 +368,8 @@ def summary_html(model: Market, settings: dict[str, Any]) -> str:
         '<div class="grapevine-summary" style="font-size:13px;line-height:1.35">'
         f'<div style="display:flex;gap:16px;flex-wrap:wrap">{"".join(tables)}</div>'
         '<p style="margin:8px 0 0 0;color:#555">Sliders set the next market: move them, then <b>Reset</b> '
-        f'to build it; <b>Step</b> runs one month, &#9654; runs on. A policy lever at 0 (or off) turns the '
-        f'policy off. Defaults: {escape(settings["source"])}.'
+        f'to build it; <b>Step</b> runs one month, &#9654; runs on. A policy runs while its box is ticked '
+        f'and none of its levers is at 0 or off. Defaults: {escape(settings["source"])}.'
         f"{notes}</p></div>"
     )
 

@@ -43,5 +43,5 @@ def run(market) -> None:
     former = np.flatnonzero((c.firm == NO_FIRM) & (c.last_firm != NO_FIRM))
     for k in range(market.n_firms):
         mine = former[c.last_firm[former] == k]
-        for policy in market.policies(k):
+        for policy in market.policies_of(k):
             policy.reach_former_customers(market, k, mine[c.firm[mine] == NO_FIRM])

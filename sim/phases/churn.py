@@ -9,7 +9,7 @@ Each customer has a monthly hazard of leaving, relative to a typical customer (`
                              + churn_attitude * best attitude toward a competitor
                              + churn_price * (price / mean price - 1) )
              * (1 + peer_defection_effect * recent defections from own firm among contacts * (1 - loyalty) / (1 - mean loyalty of customers))
-             * (1 + annoyance while a contact still annoys)
+             * the firm's policies' churn pressure (`churn_pressure`: e.g. 1 + annoyance while a contact still annoys)
 
 The peer term is Nitzan & Libai (2011): a neighbour defecting from one's own firm raises the
 hazard by about 80% the next month, fading by `peer_defection_memory` a month, weaker for
@@ -53,7 +53,8 @@ def state_hazard(market, members: np.ndarray) -> np.ndarray:
 
 
 def transient_multiplier(market, members: np.ndarray) -> np.ndarray:
-    """This month's passing pressures: contacts who just defected, a contact that annoyed."""
+    """This month's passing pressures: contacts who just defected, and the firms' policies
+    (`churn_pressure`, e.g. a contact that annoyed)."""
     c, p = market.customers, market.parameters
     # a customer of the market's average loyalty feels the cited effect; loyal ones less
     # (Nitzan & Libai 2011 report the average effect and that it is weaker for loyal customers)
@@ -61,8 +62,22 @@ def transient_multiplier(market, members: np.ndarray) -> np.ndarray:
     weaker_if_loyal = (1.0 - loyalty) / max(1.0 - loyalty.mean(), 1e-9) if members.size else loyalty
     own_firm_defections = c.peer_defections[members, c.firm[members]]
     social = 1.0 + p.peer_defection_effect * own_firm_defections * weaker_if_loyal
-    annoyed = 1.0 + c.annoyance[members] * (c.annoyed_until[members] >= market.month)
-    return social * annoyed
+    return social * policy_pressure(market, members)
+
+
+def policy_pressure(market, members: np.ndarray) -> np.ndarray:
+    """The product of the `churn_pressure` of each member's firm's policies (1 where none presses)."""
+    pressure = np.ones(members.size)
+    firm = market.customers.firm[members]
+    for k in range(market.n_firms):
+        policies = market.policies_of(k)
+        if policies:
+            mine = np.flatnonzero(firm == k)
+            for policy in policies:
+                factor = policy.churn_pressure(market, k, members[mine])
+                if factor is not None:
+                    pressure[mine] *= factor
+    return pressure
 
 
 def monthly_hazard(market, members: np.ndarray) -> np.ndarray:
@@ -95,7 +110,7 @@ def run(market) -> None:
     # the firm's last word: offers to those about to leave
     for k in range(market.n_firms):
         mine = np.flatnonzero(leaving & (firm == k))
-        for policy in market.policies(k):
+        for policy in market.policies_of(k):
             kept = policy.before_leaving(market, k, members[mine], reason[mine] == RENEWAL)
             leaving[mine[kept]] = False
             mine = mine[~kept]

@@ -1,10 +1,12 @@
 """Firm policies as plug-ins: one small class each, hooked into named points of the month.
 
-To add a policy, write one subclass of `Policy` in its own module, import it here, and
-implement the hooks it needs. The engine calls hooks; it never names a policy.
+To add a policy, write one subclass of `Policy` in its own module and import it here: its
+settings, the state, events, costs and dashboard levers it declares, and the hooks it needs
+(`sim.policies.base` lists them in month order). The engine reads the declarations and
+calls the hooks; it never names a policy.
 """
 
-from .base import Policy, make_policy, offer_acceptance
+from .base import Lever, Policy, Shared, State, make_policy, offer_acceptance
 from .recovery import IgnoreUntilRenewal, RenewalCall, ServiceRecovery
 from .gifts import SmallGifts
 from .checkins import ProactiveCheckIns
@@ -12,7 +14,7 @@ from .offers import RetentionOffers, WinBackOffers
 from .upsell import Upsell
 
 __all__ = [
-    "Policy", "make_policy", "offer_acceptance",
+    "Policy", "State", "Lever", "Shared", "make_policy", "offer_acceptance",
     "IgnoreUntilRenewal", "RenewalCall", "ServiceRecovery", "SmallGifts", "ProactiveCheckIns",
     "RetentionOffers", "WinBackOffers", "Upsell",
 ]

@@ -1,15 +1,55 @@
-"""The policy plug-in interface: the hook points of the month, in the order they happen.
+"""The policy plug-in interface: what a policy declares, and the hook points of the month.
 
-A hook receives the market, the firm's index `firm` and the people concerned as an index
-array; it changes customer arrays with array expressions and books its costs with
-`market.ledger.charge(firm, category, amount)`. Random draws come from
-`market.streams` keyed by a decision name unique to the policy, so a policy never shifts
-the luck of anything else (common random numbers across arms).
+A policy is one class: its settings are pydantic fields, and as class attributes it declares
+
+- `states`: the per-person arrays it keeps (`State`: name, dtype, initial value, and whether
+  a person's value goes back to it when they join a firm and when they leave one; Starsim's
+  `define_states`). The market makes each array once, as `market.customers.<name>`;
+- `events`: the counts it adds to the month's tally (`market.tally.add(event, firm, n)`),
+  each a column of the monthly table;
+- `costs` and `revenues`: the ledger categories it books money in
+  (`market.ledger.charge(firm, category, amount)`), columns `cost_<name>`, `revenue_<name>`;
+- `levers`: the dashboard's controls of it (`Lever`);
+- `shares`: `Shared` parts it uses together with other policies (a running discount, a
+  contact's annoyance). A part brings its own declarations and hooks, and the market makes
+  its state once and calls its hooks once per firm and month, however many of the firm's
+  policies list it.
+
+The engine reads these declarations and never names a policy. Every policy class that
+exists has its events and money categories in every market's tables (zero where no firm
+runs it), so that the tables of different arms have the same columns.
+
+Hooks, in the order they come in a month. Each receives the market, the firm's index `firm`
+and the people concerned (an index array, the firm's own customers unless said otherwise);
+the defaults do nothing. A firm's shared parts are called first, then its policies in the
+order of its `policies` tuple. During the warm-up no hook is called.
+
+1. `shape_experience(market, firm, members)`, phase 1 (experience), before satisfaction
+   moves: add to `customers.surprise` (a delight beyond the service, e.g. a gift) or to
+   `customers.experience` (the service itself).
+2. `on_complaints(market, firm, complainers)`, phase 2 (complaints): answer this month's
+   complaints (mark `customers.resolved` for those resolved).
+3. `after_experience(market, firm, members)`, phase 2, after complaints: reach out to
+   customers after they felt the month, before they talk (check-ins, upsell).
+4. `churn_pressure(market, firm, members)`, phase 4 (churn), before anyone decides: a
+   multiplier on each member's hazard of leaving this month, or None for none.
+5. `before_leaving(market, firm, leavers, at_renewal)`, phase 4, after the leaving draw:
+   return a boolean mask of the leavers the firm keeps.
+6. `reach_former_customers(market, firm, former)`, phase 5 (acquisition), after prospects
+   joined: prospects who once were this firm's customers (win-back).
+7. `settle_month(market, firm, members)`, phase 6 (accounting), before the books close:
+   book what the state implies for the month (a discount's cost, an upgrade's revenue).
+
+Joining and leaving a firm reset the declared states (`State.on_join`, `State.on_leave`); no
+hook is needed for that. Hooks change customer arrays with array expressions. Random draws
+come from `market.streams` keyed by a decision name unique to the policy, so a policy never
+shifts the luck of anything else (common random numbers across arms).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,34 +58,100 @@ from pydantic import BaseModel, ConfigDict
 from ..errors import validated
 
 
-class Policy(BaseModel):
+@dataclass(frozen=True)
+class State:
+    """A per-person array that a policy keeps on `market.customers` (one value per person).
+
+    `initial` is everyone's value at set-up; a person's value goes back to it when they
+    join a firm (`on_join`) and when they leave their firm (`on_leave`). Months are stored
+    as ints, with `sim.customers.NEVER` for "not set"."""
+
+    name: str
+    dtype: Any = float
+    initial: Any = 0
+    on_join: bool = True
+    on_leave: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Lever:
+    """A control of a policy in the dashboard.
+
+    With a `setting` (one of the policy's fields): a slider from `low` to `high` by `step`,
+    in `unit`, or a choice among `choices`; at `off` the policy is not run (None: this
+    control never turns it off). Without a setting: a switch that runs the policy or not."""
+
+    setting: str | None
+    label: str
+    low: float = 0.0
+    high: float = 1.0
+    step: float = 0.05
+    unit: str = ""
+    off: Any = None
+    choices: tuple = ()
+
+
+class Plugin:
+    """What policies and shared parts have in common: declarations and the hooks of the month."""
+
+    states: ClassVar[tuple[State, ...]] = ()
+    events: ClassVar[tuple[str, ...]] = ()
+    costs: ClassVar[tuple[str, ...]] = ()
+    revenues: ClassVar[tuple[str, ...]] = ()
+
+    # --- hook points, in month order -----------------------------------------
+    def shape_experience(self, market, firm: int, members: np.ndarray) -> None:
+        """Phase 1, before satisfaction moves: add to `customers.surprise` or `customers.experience`."""
+
+    def on_complaints(self, market, firm: int, complainers: np.ndarray) -> None:
+        """Phase 2: answer this month's complaints (mark `customers.resolved` for those resolved)."""
+
+    def after_experience(self, market, firm: int, members: np.ndarray) -> None:
+        """Phase 2, after complaints: reach out to customers before they talk (check-ins, upsell)."""
+
+    def churn_pressure(self, market, firm: int, members: np.ndarray) -> np.ndarray | None:
+        """Phase 4: a multiplier on each member's hazard of leaving this month (None: no effect)."""
+        return None
+
+    def before_leaving(self, market, firm: int, leavers: np.ndarray, at_renewal: np.ndarray) -> np.ndarray:
+        """Phase 4: customers about to leave; return a boolean mask of those the firm keeps."""
+        return np.zeros(leavers.size, bool)
+
+    def reach_former_customers(self, market, firm: int, former: np.ndarray) -> None:
+        """Phase 5: prospects who once were customers of this firm (win-back)."""
+
+    def settle_month(self, market, firm: int, members: np.ndarray) -> None:
+        """Phase 6, before the books close: book what the state implies for the month."""
+
+
+class Shared(Plugin):
+    """State and bookings that several policies share (e.g. a running discount).
+
+    Make one instance and list it in the `shares` of every policy that uses it: the market
+    makes its state once and calls its hooks once per firm and month."""
+
+    def __repr__(self) -> str:
+        return type(self).__name__
+
+
+class Policy(Plugin, BaseModel):
     """Base class. Subclasses are registered by class name for scenario files and strings."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     registry: ClassVar[dict[str, type[Policy]]] = {}
+    shares: ClassVar[tuple[Shared, ...]] = ()
+    levers: ClassVar[tuple[Lever, ...]] = ()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         Policy.registry[cls.__name__] = cls
 
-    # --- hook points, in month order -----------------------------------------
-    def shape_experience(self, market, firm: int, members: np.ndarray) -> None:
-        """Before satisfaction is updated: add to `customers.surprise` (delight beyond the
-        service, e.g. a gift) or to `customers.experience` (the service itself)."""
-
-    def on_complaints(self, market, firm: int, complainers: np.ndarray) -> None:
-        """Answer this month's complaints (mark `customers.resolved` for those resolved)."""
-
-    def after_experience(self, market, firm: int, members: np.ndarray) -> None:
-        """Reach out to customers after they felt the month, before they talk (check-ins, upsell)."""
-
-    def before_leaving(self, market, firm: int, leavers: np.ndarray, at_renewal: np.ndarray) -> np.ndarray:
-        """Customers about to leave; return a boolean mask of those the firm keeps."""
-        return np.zeros(leavers.size, bool)
-
-    def reach_former_customers(self, market, firm: int, former: np.ndarray) -> None:
-        """Prospects who once were customers of this firm (win-back)."""
+    @classmethod
+    def parts(cls) -> tuple:
+        """The shared parts it uses, then the policy itself: whatever declares or hooks for it."""
+        return (*cls.shares, cls)
 
     # --- presentation --------------------------------------------------------
     def label(self) -> str:
@@ -58,6 +164,40 @@ class Policy(BaseModel):
         inside = ", ".join(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
                            for name, value in changed.items())
         return f"{type(self).__name__}({inside})" if inside else type(self).__name__
+
+
+def plugins_of(policies) -> tuple:
+    """What a firm running `policies` calls each month: its shared parts (each once, in order
+    of first listing), then the policies."""
+    shared = []
+    for policy in policies:
+        shared += [part for part in policy.shares if not any(part is seen for seen in shared)]
+    return (*shared, *policies)
+
+
+def declared(kind: str, parts) -> tuple[str, ...]:
+    """The names `parts` declare under `kind` ('events', 'costs' or 'revenues'), each once, in order."""
+    return tuple(dict.fromkeys(name for part in parts for name in getattr(part, kind)))
+
+
+def declared_states(parts) -> tuple[State, ...]:
+    """The states `parts` declare, each once (a shared part's, however many policies list it).
+    Two different declarations of one name clash: they would share an array unknowingly."""
+    states: dict[str, tuple[State, Any]] = {}  # name -> (state, who declares it)
+    for part in parts:
+        for state in part.states:
+            seen, owner = states.setdefault(state.name, (state, part))
+            if seen is not state:
+                raise ValueError(
+                    f"state {state.name!r} of {type(part).__name__} is not allowed: {type(owner).__name__} declares "
+                    f"a state of that name; share one declaration (a `Shared` part in both policies' `shares`) "
+                    f"or rename it")
+    return tuple(state for state, _ in states.values())
+
+
+def known_parts() -> tuple:
+    """Every policy class there is, each with its shared parts: what the tables have columns for."""
+    return tuple(part for policy in Policy.registry.values() for part in policy.parts())
 
 
 def offer_acceptance(base: float, discount: float, sensitivity: float, loyalty: np.ndarray) -> np.ndarray:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from .base import Policy
+from .base import Lever, Policy
+from .shared import ANNOYANCE
 
 
 class ProactiveCheckIns(Policy):
@@ -24,6 +25,11 @@ class ProactiveCheckIns(Policy):
         0.5, ge=0, description="hazard ratio - 1 after contact; Ascarza et al. 2016: 6.4% to 10.0% (x1.56)"
     )
     annoy_months: int = Field(3, ge=0, le=24, description="Ascarza et al. 2016 measured 3 months")
+
+    shares = (ANNOYANCE,)
+    events = ("check_ins", "silent_dissatisfaction_found")
+    costs = ("contacts",)
+    levers = (Lever("every_months", "Check-in every", 0, 24, 1, unit="months", off=0),)
 
     def after_experience(self, market, firm, members):
         c, p, month = market.customers, market.parameters, market.month

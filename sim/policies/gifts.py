@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from .base import Policy
+from .base import Lever, Policy, State
 
 
 class SmallGifts(Policy):
@@ -20,6 +20,11 @@ class SmallGifts(Policy):
     surprise_per_price_share: float = Field(
         4.0, ge=0, description="delight (quality units) per unit of price share; modelling choice: 0.5% gives +0.02"
     )
+
+    states = (State("gift_expectation", float, 0.0, description="the gift they have come to expect from their firm"),)
+    events = ("gifts",)
+    costs = ("gifts",)
+    levers = (Lever("value_share", "Gift value", 0.0, 0.05, 0.0025, unit="share of price", off=0.0),)
 
     def shape_experience(self, market, firm, members):
         c, p = market.customers, market.parameters

@@ -6,7 +6,8 @@ import numpy as np
 from pydantic import Field
 
 from ..customers import WIN_BACK
-from .base import Policy, offer_acceptance
+from .base import Lever, Policy, offer_acceptance
+from .shared import DISCOUNT
 
 
 class RetentionOffers(Policy):
@@ -18,6 +19,11 @@ class RetentionOffers(Policy):
     acceptance: float = Field(0.1, ge=0, le=1, description="acceptance of a same-terms ask; modelling choice")
     discount_sensitivity: float = Field(1.5, ge=0, description="acceptance per unit of discount; modelling choice")
     contact_cost: float = Field(2.0, ge=0, description="currency per offer made")
+
+    shares = (DISCOUNT,)
+    events = ("offers_accepted",)
+    costs = ("contacts",)
+    levers = (Lever("discount", "Retention discount", 0.0, 0.5, 0.05, unit="share of price", off=0.0),)
 
     def before_leaving(self, market, firm, leavers, at_renewal):
         c, month = market.customers, market.month
@@ -41,6 +47,10 @@ class WinBackOffers(Policy):
     acceptance: float = Field(0.05, ge=0, le=1, description="acceptance without discount; modelling choice")
     discount_sensitivity: float = Field(1.0, ge=0, description="acceptance per unit of discount; modelling choice")
     contact_cost: float = Field(2.0, ge=0, description="currency per offer made")
+
+    shares = (DISCOUNT,)
+    costs = ("contacts",)
+    levers = (Lever("discount", "Win-back discount", 0.0, 0.5, 0.05, unit="share of price", off=0.0),)
 
     def reach_former_customers(self, market, firm, former):
         c, month = market.customers, market.month

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from .base import Policy, offer_acceptance
+from .base import Lever, Policy, State, offer_acceptance
 
 
 class ServiceRecovery(Policy):
@@ -27,6 +27,11 @@ class ServiceRecovery(Policy):
     paradox: float = Field(0.05, ge=0, le=1, description="satisfaction bonus; de Matos et al. 2007: small")
     loyalty_gain: float = Field(0.08, ge=0, le=1, description="TARP: satisfied complainers up to 8% more loyal")
     double_deviation: float = Field(0.15, ge=0, le=1, description="satisfaction lost when recovery fails")
+
+    states = (State("recovered", bool, False, description="a complaint of theirs was recovered: the paradox happens once"),)
+    events = ("recoveries_succeeded", "recoveries_failed")
+    costs = ("recovery",)
+    levers = (Lever(None, "Service recovery"), Lever("effort", "Recovery effort", 0.0, 1.0, 0.05))
 
     def on_complaints(self, market, firm, complainers):
         c, month = market.customers, market.month
@@ -60,6 +65,9 @@ class RenewalCall(Policy):
     ask_acceptance: float = Field(0.1, ge=0, le=1, description="modelling choice: a same-terms ask keeps few")
     contact_cost: float = Field(2.0, ge=0, description="currency per renewal call; modelling choice")
 
+    costs = ("contacts",)
+    levers = (Lever(None, "Renewal call"),)
+
     def before_leaving(self, market, firm, leavers, at_renewal):
         asked = leavers[at_renewal]
         market.ledger.charge(firm, "contacts", asked.size * self.contact_cost)
@@ -73,6 +81,9 @@ class IgnoreUntilRenewal(RenewalCall):
     """No answer to complaints during the contract; only the same-terms renewal call at
     contract end (RenewalCall). The comparator that Ascarza et al. (2016) make legitimate:
     contact is not free of risk."""
+
+    events = ("complaints_ignored",)
+    levers = (Lever(None, "Ignore complaints until renewal"),)
 
     def on_complaints(self, market, firm, complainers):
         market.tally.add("complaints_ignored", firm, complainers.size)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from .base import Policy
+from .base import Lever, Policy, State
+from .shared import ANNOYANCE
 
 
 class Upsell(Policy):
@@ -27,6 +28,16 @@ class Upsell(Policy):
     annoy_months: int = Field(3, ge=0, le=24, description="months the push is remembered; as check-ins")
     contact_cost: float = Field(1.0, ge=0, description="currency per offer")
 
+    shares = (ANNOYANCE,)
+    states = (
+        State("upsold", bool, False, on_join=True, on_leave=True, description="bought the upgrade"),
+        State("upsell_uplift", float, 0.0, description="the upgrade's extra share of the price"),
+    )
+    events = ("upsells",)
+    costs = ("contacts",)
+    revenues = ("upsell",)
+    levers = (Lever("target", "Upsell", choices=("satisfied", "everyone"), off="off"),)
+
     def after_experience(self, market, firm, members):
         c, p, month = market.customers, market.parameters, market.month
         due = members[(c.tenure[members] > 0) & (c.tenure[members] % self.every_months == 0) & ~c.upsold[members]]
@@ -44,3 +55,9 @@ class Upsell(Policy):
         c.annoyed_until[pushed] = month + self.annoy_months - 1
         c.annoyance[pushed] = self.annoyance
         market.tally.add("upsells", firm, bought.size)
+
+    def settle_month(self, market, firm, members):
+        """Upgraded customers pay price * (1 + uplift): the uplift is booked as upsell revenue."""
+        c = market.customers
+        uplift = market.firm_price[firm] * c.upsold[members] * c.upsell_uplift[members]
+        market.ledger.earn_by_firm("upsell", c.firm[members], uplift)
