@@ -220,12 +220,25 @@ def _run_then(folder, args, finish: Callable) -> int:
     return 0
 
 
+def _arm_lines(scenario) -> list[str]:
+    """Each compared arm as its difference from the baseline (or each firm's policies, head to head)."""
+    groups = scenario.groups
+    if groups.head_to_head:
+        return [f"{firm.name}: {', '.join(p.label() for p in firm.policies) or 'no policy'}" for firm in scenario.firms]
+    focal = next(f for f in scenario.firms if f.name == groups.focal_firm)
+    base = f"{groups.baseline} (baseline): {focal.name} runs {', '.join(p.label() for p in focal.policies) or 'no policy'}"
+    return [base] + [f"{arm.name}: {arm.changes()}" for arm in scenario.compare.arms if arm.name != groups.baseline]
+
+
 def _finish_run(folder, figures: bool = True) -> None:
     from .experiments.run import finalize
     from .outputs.results import Results
 
     finalize(folder)
     results = Results.load(folder.path)
+    print()
+    for line in _arm_lines(results.scenario):
+        print(line)
     print()
     print(results.table())
     print()
@@ -339,6 +352,8 @@ def cmd_validate(args) -> int:
     print(f"{path}: ok - {scenario.name}: {'head to head' if groups.head_to_head else 'arms'} "
           f"{', '.join(groups.names)} (baseline {groups.baseline}), {scenario.replications} replications, "
           f"{scenario.market.n_people:,} people, {scenario.market.months} months")
+    for line in _arm_lines(scenario):
+        print(f"  {line}")
     if scenario.sweep is not None:
         from .experiments import sweep
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .policies import Policy, make_policy
+from .policies import Policy, check_together, make_policy
 
 
 class Firm(BaseModel):
@@ -39,7 +39,9 @@ class Firm(BaseModel):
     def _policies_from_names(cls, value):
         if isinstance(value, (str, Policy, dict)):
             value = [value]
-        return tuple(make_policy(item) for item in value)
+        policies = tuple(make_policy(item) for item in value)
+        check_together(policies)
+        return policies
 
     def label(self) -> str:
         return " + ".join(policy.label() for policy in self.policies) or "no policy"

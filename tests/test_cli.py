@@ -37,13 +37,14 @@ def test_run_writes_the_run_folder(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["run", QUICK, "--out", str(out), *TINY]) == 0
     printed = capsys.readouterr().out
-    assert "ServiceRecovery keeps" in printed and "SmallGifts" in printed and "than IgnoreUntilRenewal" in printed
+    assert "recover keeps" in printed and "gifts keeps" in printed and "than ignore" in printed
+    assert "recover: baseline + ServiceRecovery(effort=0.8)" in printed  # each arm as its change
     assert "Sector postpaid mobile: firms lose 1.0%-1.7% of their customers a month" in printed
-    assert re.search(r"Here IgnoreUntilRenewal loses \d\.\d\d% a month", printed)
+    assert re.search(r"Here ignore loses \d\.\d\d% a month", printed)
     for name in (*FINAL_FILES, "manifest.json"):
         assert (out / name).exists()
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(
-        f"{arm}__r{r}.parquet" for arm in ("IgnoreUntilRenewal", "ServiceRecovery", "SmallGifts") for r in range(3))
+        f"{arm}__r{r}.parquet" for arm in ("ignore", "recover", "gifts") for r in range(3))
     summary = pd.read_csv(out / "summary.csv")
     assert len(summary) == 9 and {"retention", "customers", "revenue", "cost", "profit", "npv", "nps"} <= set(summary)
     timeseries = pd.read_parquet(out / "timeseries.parquet")
@@ -146,7 +147,7 @@ def test_validate_list_schema_new(tmp_path, capsys, monkeypatch):
 def test_demo(tmp_path):
     done = grapevine("demo", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "ServiceRecovery" in done.stdout and "SmallGifts" in done.stdout and "IgnoreUntilRenewal" in done.stdout
+    assert "recover keeps" in done.stdout and "gifts keeps" in done.stdout and "than ignore" in done.stdout
     assert list((tmp_path / "results" / "quickstart").glob("*/summary.csv"))
 
 

@@ -47,7 +47,7 @@ def test_package_defaults_give_a_small_drawable_market():
 
 def test_scenario_defaults_come_from_the_baseline_arm_and_first_firm():
     quick = dashboard_settings("quickstart")
-    assert quick["firm_name"] == "Telco" and quick["levers"]["IgnoreUntilRenewal"] is True
+    assert quick["firm_name"] == "Telco" and quick["levers"]["RenewalCall"] is True
     assert quick["levers"]["ServiceRecovery"] is False
     assert quick["market"]["months"] == 48 and quick["market"]["contract_months"] == 12
     duel = dashboard_settings(str(ROOT / "scenarios" / "head-to-head.yaml"))
@@ -87,7 +87,9 @@ def test_every_lever_turns_its_policy_on():
 def test_a_lever_at_its_off_value_turns_its_policy_off():
     values = initial_values(dashboard_settings("quickstart"))
     values.update(n_people=60, months=2)
-    assert [type(p).__name__ for p in DashboardMarket(**values).firms[0].policies] == ["IgnoreUntilRenewal"]
+    assert [type(p).__name__ for p in DashboardMarket(**values).firms[0].policies] == ["RenewalCall"]
+    values = initial_values(dashboard_settings(None))  # no policy on: each lever alone
+    values.update(n_people=60, months=2)
     for name, (policy, lever) in policy_levers().items():
         on = {**values, name: True if lever.setting is None else (lever.choices or (lever.high,))[0]}
         off = {**on, name: False if lever.setting is None else lever.off}
@@ -96,6 +98,12 @@ def test_a_lever_at_its_off_value_turns_its_policy_off():
             assert policy.__name__ in ran, name
         if lever.setting is None or lever.off is not None:
             assert policy.__name__ not in {type(p).__name__ for p in DashboardMarket(**off).firms[0].policies}, name
+
+
+def test_two_switches_that_do_one_job_run_the_more_specific_policy():
+    values = initial_values(dashboard_settings(None))
+    values.update({"n_people": 60, "months": 2, "ServiceRecovery": True, "IgnoreUntilRenewal": True})
+    assert [type(p).__name__ for p in DashboardMarket(**values).firms[0].policies] == ["ServiceRecovery"]
 
 
 def test_an_unknown_lever_is_refused():
@@ -203,7 +211,7 @@ def test_dashboard_in_a_real_browser(dashboard, screenshot_dir):
             expect(page.get_by_text("Grapevine: Telco")).to_be_visible(timeout=UI_TIMEOUT)
             month = page.locator('[data-key="month"]')
             expect(month).to_have_text("0 of 48", timeout=UI_TIMEOUT)
-            expect(page.locator('[data-key="policies"]')).to_have_text("IgnoreUntilRenewal")
+            expect(page.locator('[data-key="policies"]')).to_have_text("RenewalCall")
 
             # the charts render: the network and four charts are drawn images
             page.wait_for_function(

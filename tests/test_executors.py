@@ -25,10 +25,10 @@ MARKET = {"n_people": 300, "months": 8, "contract_months": 6}
 def tiny_sweep(points=3, replications=2) -> Scenario:
     return Scenario.model_validate({
         "name": "tiny-sweep", "seed": 7, "replications": replications, "market": MARKET,
-        "firms": [{"name": "Telco", "failure_rate": 0.05}],
+        "firms": [{"name": "Telco", "failure_rate": 0.05, "policies": ["RenewalCall"]}],
         "compare": {"baseline": "ignore", "arms": [
-            {"name": "ignore", "policies": ["IgnoreUntilRenewal"]},
-            {"name": "recover", "policies": [{"kind": "ServiceRecovery", "effort": 0.5}]}]},
+            {"name": "ignore"},
+            {"name": "recover", "add": [{"kind": "ServiceRecovery", "effort": 0.5}]}]},
         "sweep": {"parameters": {"firms.Telco.failure_rate": [round(0.02 + 0.02 * i, 3) for i in range(points)]}},
     })
 

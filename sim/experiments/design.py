@@ -53,11 +53,13 @@ class RunTask:
 
 def tasks_of(scenario: Scenario, point: int | None = None, runs=None, replications: int | None = None) -> list[RunTask]:
     """Every run of one scenario: run by run (arms, or the head-to-head run), replication by replication."""
-    market = scenario.market.model_dump(mode="json")
     reps = scenario.replications if replications is None else replications
     seeds = [replication_seed(scenario.seed, r) for r in range(reps)]
-    return [RunTask(run, r, seeds[r], tuple(scenario.firms_for(run)), market, point)
-            for run in (runs or scenario.groups.runs) for r in range(reps)]
+    tasks = []
+    for run in runs or scenario.groups.runs:
+        firms, market = scenario.run_settings(run)
+        tasks += [RunTask(run, r, seeds[r], tuple(firms), market, point) for r in range(reps)]
+    return tasks
 
 
 @dataclass

@@ -149,12 +149,12 @@ def describe(results: Results) -> list[str]:
     else:
         arms = []
         for arm in s.compare.arms:
-            policies = ", ".join(_policy_text(policy_data(p)) for p in arm.policies) or "no policy"
             what = f"{arm.description} - " if arm.description else ""
+            changes = "the firm as written" if arm.name == s.baseline else arm.changes()
             arms.append(f"<li><b>{e(arm.name)}</b>{' (baseline)' if arm.name == s.baseline else ''}: {e(what)}"
-                        f"<code>{e(policies)}</code></li>")
-        text.append(e(f"Each arm gives {results.groups.focal_firm} different policies, everything else equal:")
-                    + f"<ul>{''.join(arms)}</ul>")
+                        f"<code>{e(changes)}</code></li>")
+        text.append(e(f"Each arm is {results.groups.focal_firm} as written (the baseline) with the changes it "
+                      f"names, everything else equal:") + f"<ul>{''.join(arms)}</ul>")
     text.append(e(f"Every {results.groups.word} runs {s.replications} replications over {m.months} months. "
                   f"Replication r of every {results.groups.word} meets the same network and the same luck "
                   f"(common random numbers), so differences are paired; intervals are 95% t-intervals of the "

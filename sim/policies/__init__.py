@@ -6,7 +6,7 @@ settings, the state, events, costs and dashboard levers it declares, and the hoo
 calls the hooks; it never names a policy.
 """
 
-from .base import Lever, Policy, Shared, State, make_policy, offer_acceptance
+from .base import Lever, Policy, Shared, State, check_together, make_policy, offer_acceptance
 from .recovery import IgnoreUntilRenewal, RenewalCall, ServiceRecovery
 from .gifts import SmallGifts
 from .checkins import ProactiveCheckIns
@@ -14,7 +14,7 @@ from .offers import RetentionOffers, WinBackOffers
 from .upsell import Upsell
 
 __all__ = [
-    "Policy", "State", "Lever", "Shared", "make_policy", "offer_acceptance",
+    "Policy", "State", "Lever", "Shared", "check_together", "make_policy", "offer_acceptance",
     "IgnoreUntilRenewal", "RenewalCall", "ServiceRecovery", "SmallGifts", "ProactiveCheckIns",
     "RetentionOffers", "WinBackOffers", "Upsell",
 ]

@@ -32,6 +32,7 @@ class ServiceRecovery(Policy):
     events = ("recoveries_succeeded", "recoveries_failed")
     costs = ("recovery",)
     levers = (Lever(None, "Service recovery"), Lever("effort", "Recovery effort", 0.0, 1.0, 0.05))
+    jobs = ("answer complaints",)
 
     def on_complaints(self, market, firm, complainers):
         c, month = market.customers, market.month
@@ -67,6 +68,7 @@ class RenewalCall(Policy):
 
     costs = ("contacts",)
     levers = (Lever(None, "Renewal call"),)
+    jobs = ("call at renewal",)
 
     def before_leaving(self, market, firm, leavers, at_renewal):
         asked = leavers[at_renewal]
@@ -84,6 +86,7 @@ class IgnoreUntilRenewal(RenewalCall):
 
     events = ("complaints_ignored",)
     levers = (Lever(None, "Ignore complaints until renewal"),)
+    jobs = ("answer complaints", "call at renewal")
 
     def on_complaints(self, market, firm, complainers):
         market.tally.add("complaints_ignored", firm, complainers.size)

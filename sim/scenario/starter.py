@@ -44,21 +44,27 @@ firms:               # (required) one or more firms
   - name: Telco
     quality: 0.7         # mean service quality, 0 to 1
     failure_rate: 0.015  # chance of a service failure per customer per month
+    policies: [RenewalCall]  # what the firm does today, the baseline: complaints go
+                             # unanswered; a same-terms renewal call at contract end
     # price: 50          # default: the market's price
     # advertising: 0.0025
 
 compare:
-  kind: arms         # arms = variants of one firm's policies; head_to_head = the firms compete
-  baseline: ignore   # the arm the others are measured against
-  arms:              # each arm sets the firm's policies; everything else stays equal
+  kind: arms         # arms = variants of the firm, each saying what it changes from the
+                     # baseline (everything it does not name stays as written above);
+                     # head_to_head = the firms compete
+  baseline: ignore   # the arm the others are measured against: the firm as written
+  arms:
     - name: ignore
-      policies: [IgnoreUntilRenewal]
+      description: no answer to complaints; a same-terms renewal call
     - name: recover
-      policies:
-        - kind: ServiceRecovery
+      description: every complaint answered with real effort; the same renewal call
+      add:               # add policies; also remove: [Kind], replace: {{Kind: New}},
+        - kind: ServiceRecovery        # set: {{market.price: 55, ServiceRecovery.effort: 1}}
           effort: 0.8    # 0 = token answer, 1 = everything it takes
     - name: gifts
-      policies: [IgnoreUntilRenewal, SmallGifts]
+      description: a gift worth 0.5% of the monthly price every three months
+      add: [SmallGifts]
 """
 
 
