@@ -7,6 +7,7 @@
 
 from .firm import Firm
 from .market import Market
+from .mesa_compat import batch_run
 from .parameters import MarketParameters, make_parameters
 from .policies import (
     IgnoreUntilRenewal,
@@ -21,7 +22,7 @@ from .policies import (
 )
 
 __all__ = [
-    "Market", "Firm", "MarketParameters", "make_parameters", "Policy",
+    "Market", "batch_run", "Firm", "MarketParameters", "make_parameters", "Policy",
     "IgnoreUntilRenewal", "RenewalCall", "ServiceRecovery", "SmallGifts", "ProactiveCheckIns",
     "RetentionOffers", "WinBackOffers", "Upsell",
 ]

@@ -1,4 +1,5 @@
-"""The live dashboard (`grapevine dashboard`): settings from scenarios, and the page in a real browser.
+"""The live dashboard (`grapevine dashboard`): settings from scenarios, and the page in a real browser
+(on Mesa 3.3 and 3.5: `make test-matrix` runs it on each Python).
 
 The browser test starts the dashboard as a user would (a subprocess on a free port of
 127.0.0.1), drives Debian's Chromium headless through Playwright, and saves a screenshot
@@ -205,6 +206,19 @@ def test_dashboard_in_a_real_browser(dashboard, screenshot_dir):
                    }""",
                 arg=charts_before, timeout=UI_TIMEOUT,
             )  # the charts were redrawn with the new months
+
+            # ▶ runs month after month until ❚❚ pauses it
+            page.get_by_role("button", name="▶").click()
+            page.wait_for_function(
+                """() => parseInt(document.querySelector('[data-key="month"]').textContent) >= 4""",
+                timeout=UI_TIMEOUT,
+            )
+            page.get_by_role("button", name="❚❚").click()
+            expect(page.get_by_role("button", name="▶")).to_be_visible(timeout=UI_TIMEOUT)
+            page.wait_for_timeout(600)  # a month already under way may still finish
+            paused = month.text_content()
+            page.wait_for_timeout(1500)  # five play intervals: a paused market stays where it is
+            assert month.text_content() == paused
 
             shot = screenshot_dir / "dashboard.png"
             page.screenshot(path=str(shot), full_page=True)
