@@ -72,11 +72,13 @@ def test_batch_run_stops_at_each_markets_horizon():
     assert [row["Step"] for row in every_other] == [0, 2, 4]
 
 
-def test_batch_run_takes_seeds_only_as_seeds():
+def test_batch_run_takes_seeds_only_as_seeds_and_a_period_mesa_reads_alike():
     with pytest.raises(ValueError, match=r"parameters\['seed'\] is not allowed: give the seeds as"):
         sim.batch_run({**BATCH, "seed": [1, 2]})
     with pytest.raises(ValueError, match="seeds = \\[\\] is not allowed"):
         sim.batch_run(BATCH, seeds=[])
+    with pytest.raises(ValueError, match="data_collection_period = -2 is not allowed: -1 .* or a whole number >= 1"):
+        sim.batch_run(BATCH, data_collection_period=-2)
 
 
 def test_batch_run_says_where_mesa_has_none(monkeypatch):
