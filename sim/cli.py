@@ -116,7 +116,7 @@ def _scenario_options(parser, what: str, default_out: str) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                         help="override a setting, e.g. --set market.n_people=3000 (repeatable)")
     parser.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted folder")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no banner or progress bar on stderr")
     _where_to_run(parser)
 
 
@@ -168,7 +168,8 @@ def _run(folder, args, fn: Callable | None = None) -> int | None:
     plan = folder.plan
     where = (f"the Dask cluster at {scheduler}" if scheduler else
              f"a local Dask cluster of {workers} workers" if workers > 1 else "serially")
-    print(f"{plan.name}: {_describe(plan)}, {where} -> {folder.path}", file=sys.stderr, flush=True)
+    if not args.quiet:
+        print(f"{plan.name}: {_describe(plan)}, {where} -> {folder.path}", file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     hint = f"finish with: grapevine {plan.kind} --resume {folder.path}"
     try:

@@ -16,10 +16,10 @@ from typing import Any, Sequence
 
 import mesa
 import numpy as np
-from mesa.discrete_space import Network
 
 from . import network as networks
 from .agents import Customer
+from .mesa_compat import network_space
 from .bookkeeping import COSTS, EVENTS, REVENUES, Ledger, Tally
 from .customers import CHANNELS, INITIAL, NEVER, Customers
 from .firm import Firm
@@ -38,9 +38,9 @@ class Market(mesa.Model):
 
     Give `firms=[Firm(...), ...]` for several firms, or the single firm's settings as flat
     keywords (`quality`, `failure_rate`, `advertising`, `policies`) so that
-    `mesa.batch_run(Market, parameters={...})` can sweep them. Every other keyword is a
-    market parameter (`sim.parameters.MarketParameters`). `seed` (or `rng`) seeds the
-    model's generator, which seeds everything else.
+    `sim.batch_run(parameters={...})` (Mesa's batch_run) can sweep them. Every other keyword
+    is a market parameter (`sim.parameters.MarketParameters`). `seed` (a whole number) or
+    `rng` (anything Mesa takes as `rng`) seeds the model's generator, which seeds everything else.
     """
 
     def __init__(
@@ -51,7 +51,7 @@ class Market(mesa.Model):
         rng: Any = None,
         **settings: Any,
     ):
-        super().__init__(seed=seed, rng=rng)
+        super().__init__(rng=_mesa_rng(seed, rng))
         firm_settings = {key: settings.pop(key) for key in FIRM_SETTINGS if key in settings}
         self.parameters = make_parameters(**settings)
         self.firms = _make_firms(firms, firm_settings)
@@ -200,9 +200,25 @@ class Market(mesa.Model):
         return c
 
     def _place_agents(self) -> None:
-        self.grid = Network(self.network.to_networkx(), random=self.random)
+
+        self.grid = network_space(self.network.to_networkx(), random=self.random)
         for person in range(self.network.n):
             Customer(self, person, self.grid[person])
+
+
+def _mesa_rng(seed, rng):
+    """What Mesa gets as `rng=`: the seed, or the given rng (Mesa 3.5 warns about `seed=`, 4.0 drops it).
+
+    For a whole number Mesa seeds both its generators from it exactly as `seed=` did, so
+    results are unchanged.
+    """
+    if seed is None:
+        return rng
+    if rng is not None:
+        raise ValueError("give the market a seed or an rng, not both")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed = {seed!r} is not allowed: a whole number >= 0")
+    return int(seed)
 
 
 def _read_metric(metric: str, firm: int, market: Market) -> float:

@@ -127,8 +127,7 @@ def test_remote_scheduler_gives_the_same_files(serial, cluster, tmp_path, capsys
     scenario_file.write_text(tiny_sweep(points=4).model_dump_json(exclude={"sweep"})[:-1]
                              + ', "sweep": ' + tiny_sweep(points=4).sweep.model_dump_json(exclude_none=True) + "}")
     out = tmp_path / "remote"
-    assert main(["sweep", str(scenario_file), "--out", str(out), "--scheduler", cluster.scheduler_address,
-                 "--quiet"]) == 0
+    assert main(["sweep", str(scenario_file), "--out", str(out), "--scheduler", cluster.scheduler_address]) == 0
     assert f"the Dask cluster at {cluster.scheduler_address}" in capsys.readouterr().err
     same_files(serial, out)
 
