@@ -31,8 +31,9 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+# the specification tests (rules, policies, scenario files, API): about a minute on 2 cores
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest -m "not slow and not browser and not cluster and not notebooks"
 
 # The fast tier and the dashboard in Chromium on each Python of MATRIX found here (own venvs,
 # .venv-3.12, ...), and a shipped scenario's results compared byte for byte with this Python's.

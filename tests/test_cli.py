@@ -69,6 +69,7 @@ def test_default_run_folder_is_results_name_timestamp(tmp_path):
     assert (folder / "summary.csv").exists()
 
 
+@pytest.mark.cluster
 def test_workers_do_not_change_results(tmp_path):
     assert main(["run", QUICK, "--out", str(tmp_path / "one"), *TINY, "--workers", "1"]) == 0
     assert main(["run", QUICK, "--out", str(tmp_path / "two"), *TINY, "--workers", "2"]) == 0
@@ -109,6 +110,7 @@ def _interrupt_then_resume(tmp_path, sig):
     return process.returncode, err
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_runs_and_resume_completes_identically(tmp_path):
     code, err = _interrupt_then_resume(tmp_path, signal.SIGINT)
     assert code == 130 and "grapevine run --resume" in err

@@ -18,6 +18,7 @@ from sim.experiments.runner import SerialExecutor, execute
 from sim.scenario import Scenario, InputError
 
 distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.cluster
 
 MARKET = {"n_people": 300, "months": 8, "contract_months": 6}
 

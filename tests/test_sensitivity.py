@@ -124,6 +124,7 @@ def test_stump_finds_a_clean_threshold_even_for_a_rare_winner():
     assert analysis._stump(v, np.zeros(41, bool))[1:] == ("", 0.5)  # never wins: no rule
 
 
+@pytest.mark.cluster
 def test_runs_do_not_depend_on_workers():
     spec = {"samples": 2, "replications": 1, "compare": ["recover", "ignore"],
             "parameters": {"market.complaint_probability": [0.1, 0.9]}}
