@@ -18,8 +18,7 @@ from .errors import InputError
 from .experiments import Experiment, RunFolder
 from .experiments.executors import make_executor
 from .experiments.folder import kept_or_temporary
-from .experiments.run import finalize
-from .experiments.runner import execute
+from .experiments.run import finalize, run_replications
 from .outputs.results import Results
 from .parameters import MarketParameters
 from .scenario import Scenario, find_scenario, from_data, load_scenario, validate
@@ -56,7 +55,7 @@ def run_scenario(scenario_or_path: Scenario | str | Path, *, replications: int |
     with kept_or_temporary(out, scenario.name) as where:
         folder = RunFolder.create(Experiment.single(scenario, source), where, source=source,
                                   overrides=override_paths(overrides))
-        execute(folder, make_executor(min(workers, folder.plan.total)), progress=progress)
+        run_replications(folder, make_executor(min(workers, folder.plan.total)), progress=progress)
         finalize(folder)
         results = Results.load(folder.path)
     results.path = folder.path if out is not None else None

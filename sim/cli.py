@@ -161,6 +161,7 @@ def _open_folder(args, kind: str, make, resume, prefix: str = ""):
 def _run(folder, args, fn: Callable | None = None) -> int | None:
     """Run what is missing in `folder` where the options say; None when done, else the exit status."""
     from .experiments.executors import ExecutorError, make_executor, scheduler_from
+    from .experiments.run import run_replications
     from .experiments.runner import execute, simulate
 
     scheduler = scheduler_from(args.scheduler, args.workers)
@@ -174,8 +175,11 @@ def _run(folder, args, fn: Callable | None = None) -> int | None:
     hint = f"finish with: grapevine {plan.kind} --resume {folder.path}"
     try:
         todo = plan.total - folder.done_count()
-        execute(folder, make_executor(min(workers, max(todo, 1)), scheduler), progress=not args.quiet,
-                fn=fn or simulate)
+        executor = make_executor(min(workers, max(todo, 1)), scheduler)
+        if plan.kind == "run":
+            run_replications(folder, executor, progress=not args.quiet)
+        else:
+            execute(folder, executor, progress=not args.quiet, fn=fn or simulate)
     except KeyboardInterrupt:
         print(f"\ninterrupted: {folder.done_count()} of {plan.total} runs are saved in {folder.path}\n{hint}",
               file=sys.stderr)
@@ -232,7 +236,7 @@ def _arm_lines(scenario) -> list[str]:
 
 
 def _finish_run(folder, figures: bool = True) -> None:
-    from .experiments.run import finalize
+    from .experiments.run import finalize, replications_sentence
     from .outputs.results import Results
 
     finalize(folder)
@@ -246,6 +250,9 @@ def _finish_run(folder, figures: bool = True) -> None:
     for sentence in results.verdicts:
         print(f"- {sentence}")
     print(f"\n{results.churn_sentence()}")
+    decided = replications_sentence(results.manifest)
+    if decided:
+        print(decided)
     print(f"\nfiles: {folder.path}/ (summary.csv, comparison.csv, timeseries.parquet, manifest.json)")
     if figures:  # the results are on disk already: figures cannot lose them
         _figures(folder.path)

@@ -90,7 +90,7 @@ def test_t_quantile():
 def test_interval():
     values = np.array([1.0, 2.0, 3.0, 4.0])
     mean, low, high = stats.interval(values)
-    half = 3.1824 * values.std(ddof=1) / 2
+    half = 3.182446 * values.std(ddof=1) / 2  # t(0.975, 3)
     assert (mean, low, high) == pytest.approx((2.5, 2.5 - half, 2.5 + half))
 
 

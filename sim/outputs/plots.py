@@ -207,7 +207,7 @@ def money(results: Results) -> Figure:
         ax.set_xlim(0, results.months)
         ax.set_title(title, loc="left")
         ax.set_xlabel("month")
-        ax.set_ylabel("currency units, cumulative")
+        ax.set_ylabel(f"{_currency(results)}, cumulative")
         if column == 0:
             ax.legend(loc="upper left", title=results.groups.word)
 
@@ -246,7 +246,7 @@ def _forest(ax, results: Results, kpi: str, groups: list[str]) -> None:
     ax.set_xlim(-span, span)
     if scale:
         money_axis(ax.xaxis, top)
-        ax.set_xlabel(f"minus {results.baseline} at month {results.months} (currency units)")
+        ax.set_xlabel(f"minus {results.baseline} at month {results.months} ({_currency(results)})")
     else:
         ax.set_xlabel(f"minus {results.baseline} (percentage points)")
     ax.xaxis.set_major_locator(MaxNLocator(5))
@@ -590,17 +590,24 @@ def poster(results: Results, verdicts: list[str] | None = None) -> Figure:
                transform=words.transAxes, linespacing=1.35,
                bbox=dict(boxstyle="round,pad=0.5", facecolor="#f4f4f4", edgecolor="#bbbbbb"))
 
-    # 1: retention (or share) over time
+    # 1: the verdict's measure (or the market share, head to head) over time
     ax = figure.add_subplot(grid[2, 0])
+    kpi = results.groups.share_measure
     if results.head_to_head:
         tables = share_tables(results)
-        ylabel, kpi, title = "share of all customers (%)", "market_share", "Market share"
+        ylabel, title = "share of all customers (%)", "Market share"
+    elif kpi == "customer_base":
+        focal = results.focal()
+        first = focal[focal["month"] == 0].set_index(["group", "replication"])["customers"]
+        base = focal.set_index(["group", "replication"]).index.map(first)
+        tables = results.wide(100.0 * focal["customers"] / pd.Series(base, index=focal.index).clip(lower=1.0))
+        ylabel, title = "customers (% of month 0: kept, won back, new)", "Customer base"
     else:
         tables = results.wide(results.focal()["retained"] * 100.0)
-        ylabel, kpi, title = "customers kept (% of month-0 customers)", "retention", "Customers kept"
+        ylabel, title = "customers kept (% of month-0 customers)", "Customers kept"
     _lines(ax, results, tables)
     ax.set_xlim(0, results.months)
-    if not results.head_to_head:
+    if kpi == "retention":
         ax.set_ylim(0, 102)
     _label_ends(ax, [(float(tables[g].mean(axis=1).iloc[-1]), g, group_style(results, g)["color"])
                      for g in results.names], "{:.1f}%", results.months)
@@ -614,13 +621,13 @@ def poster(results: Results, verdicts: list[str] | None = None) -> Figure:
     others = [g for g in results.names if g != results.baseline]
     ax = figure.add_subplot(right[0, 0])
     _forest(ax, results, kpi, others)
-    ax.set_title(f"{title}: vs baseline", loc="left")
+    ax.set_title(f"{'Share gained since month 0' if results.head_to_head else title}: vs baseline", loc="left")
     ax.set_xlabel(f"percentage points vs\n{results.baseline}")
     ax = figure.add_subplot(right[0, 1], sharey=ax)
     _forest(ax, results, "npv", others)
     ax.tick_params(labelleft=False)
     ax.set_title("NPV: vs baseline", loc="left")
-    ax.set_xlabel(f"currency units vs\n{results.baseline}")
+    ax.set_xlabel(f"{_currency(results)} vs\n{results.baseline}")
 
     # 4: the mood at the horizon
     ax = figure.add_subplot(right[1, :])
@@ -644,6 +651,11 @@ def poster(results: Results, verdicts: list[str] | None = None) -> Figure:
                 f"Filled marker: the 95% interval of the paired difference excludes zero; hollow: no clear "
                 f"difference. Made with Grapevine.")
     return figure
+
+
+def _currency(results: Results) -> str:
+    """What money is counted in: the scenario's currency, or plain units."""
+    return "currency units" if results.scenario.currency == "units" else results.scenario.currency
 
 
 def _keep_units(sentence: str) -> str:
