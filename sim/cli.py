@@ -92,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     schema.set_defaults(command=cmd_schema)
 
+    versus = sub.add_parser("compare", help="compare any two arms (or firms) of a finished run folder directly")
+    versus.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    versus.add_argument("x", metavar="X", help="an arm (or firm)")
+    versus.add_argument("y", metavar="Y", help="the arm (or firm) to compare it with, as the baseline")
+    versus.set_defaults(command=cmd_compare)
+
     plot = sub.add_parser("plot", help="redraw figures/ and report.html of a run folder from its saved data")
     plot.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     plot.add_argument("--no-animation", action="store_true", help="skip the animated GIF (the slowest figure)")
@@ -256,6 +262,9 @@ def _finish_run(folder, figures: bool = True) -> None:
     print(f"\nfiles: {folder.path}/ (summary.csv, comparison.csv, timeseries.parquet, manifest.json)")
     if figures:  # the results are on disk already: figures cannot lose them
         _figures(folder.path)
+    others = results.groups.others()
+    if len(others) >= 2:
+        print(f"next: compare any two directly, e.g. `grapevine compare {folder.path} {others[0]} {others[1]}`")
 
 
 def _figures(run_dir: Path) -> None:
@@ -271,10 +280,30 @@ def _figures(run_dir: Path) -> None:
     print(f"figures: {run_dir}/figures/ ({len(outputs.figures)}), report: {outputs.report}")
 
 
+def cmd_compare(args) -> int:
+    from .outputs.results import Results
+
+    _finished(args.run_dir)
+    results = Results.load(args.run_dir)
+    try:
+        pair = results.between(args.x, args.y)
+    except ValueError as error:
+        raise InputError(f"{args.run_dir}: {error}") from None
+    print(pair.table())
+    print()
+    for sentence in pair.verdicts:
+        print(f"- {sentence}")
+    return 0
+
+
+def _finished(run_dir: Path) -> None:
+    if not (run_dir / "manifest.json").exists() or not (run_dir / "comparison.csv").exists():
+        raise InputError(f"{run_dir}: not a finished run folder (no manifest.json or comparison.csv); "
+                         f"finish it with `grapevine run --resume {run_dir}`")
+
+
 def cmd_plot(args) -> int:
-    if not (args.run_dir / "manifest.json").exists() or not (args.run_dir / "comparison.csv").exists():
-        raise InputError(f"{args.run_dir}: not a finished run folder (no manifest.json or comparison.csv); "
-                         f"finish it with `grapevine run --resume {args.run_dir}`")
+    _finished(args.run_dir)
     from .outputs.report import write_outputs
 
     outputs = write_outputs(args.run_dir, animation=not args.no_animation,

@@ -161,3 +161,18 @@ def test_shipped_scenario_runs(name, tmp_path):
                      "--replications", "2", "--quiet", cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "run" / "comparison.csv").exists()
+
+
+def test_any_two_arms_can_be_compared_from_the_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", QUICK, "--out", str(out), *TINY, "--no-figures"]) == 0
+    printed = capsys.readouterr().out
+    assert f"grapevine compare {out} recover gifts" in printed  # the printout says how
+    assert main(["compare", str(out), "recover", "gifts"]) == 0
+    pair = capsys.readouterr().out
+    assert "recover keeps" in pair and "than gifts" in pair and "ignore" not in pair
+    summary = pd.read_csv(out / "summary.csv")
+    wide = summary.pivot(index="replication", columns="arm", values="retention")
+    assert f"{(wide['recover'] - wide['gifts']).mean():+.1f} [" in pair  # the paired difference of the same runs
+    assert main(["compare", str(out), "recover", "nobody"]) == 2
+    assert "'nobody' is not an arm" in capsys.readouterr().err

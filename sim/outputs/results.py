@@ -122,6 +122,29 @@ class Results:
     def comparison_row(self, group: str, kpi: str) -> pd.Series:
         return verdicts.row(self.comparison, group, kpi)
 
+    def between(self, x: str, y: str) -> Results:
+        """The same runs compared another way: `x` against `y` as the baseline (any two arms, or
+        firms head to head; the pairing by replication holds between any two)."""
+        for name in (x, y):
+            if name not in self.names:
+                raise ValueError(f"{name!r} is not an {self.groups.word} of {self.scenario.name}: choose one of "
+                                 f"{', '.join(self.names)}")
+        if x == y:
+            raise ValueError(f"compare two different {self.groups.word}s, not {x!r} with itself")
+        compare = self.scenario.compare
+        if self.head_to_head:
+            scenario = self.scenario.model_copy(update={"compare": compare.model_copy(update={"baseline": y})})
+            keep = self.summary
+        else:
+            arms = [compare.arms[self.names.index(y)], compare.arms[self.names.index(x)]]
+            scenario = self.scenario.model_copy(
+                update={"compare": compare.model_copy(update={"baseline": y, "arms": arms})})
+            keep = self.summary[self.summary["arm"].isin([x, y])]
+        comparison = stats.compare(keep, scenario)
+        if self.head_to_head:
+            comparison = comparison[comparison["compared"].isin([x, y])].reset_index(drop=True)
+        return Results(scenario, self.timeseries, keep, comparison, self.manifest, self.path, self.showcase)
+
     # --- words ------------------------------------------------------------------------------------
     @property
     def verdicts(self) -> list[str]:
