@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--replications", type=_positive, help="replications per arm (overrides the file)")
     run.add_argument("--no-figures", action="store_true",
                      help="skip figures/ and report.html (`grapevine plot RUN_DIR` draws them later)")
+    run.add_argument("--robustness", choices=("off", "quick", "full"), default="quick",
+                     help="after the comparison, the paired differences again at the ends of every weakly "
+                          "sourced assumption's plausible range and on the other network families: quick "
+                          "(at most 3 times the run's compute, the default), full (the run's replications at "
+                          "every variant) or off")
     run.set_defaults(command=cmd_run)
 
     sweep = sub.add_parser("sweep", help="run a scenario at every point of its sweep section "
@@ -164,8 +169,9 @@ def _open_folder(args, kind: str, make, resume, prefix: str = ""):
                             extra_packages=("dask", "distributed", "SALib"))
 
 
-def _run(folder, args, fn: Callable | None = None) -> int | None:
-    """Run what is missing in `folder` where the options say; None when done, else the exit status."""
+def _run(folder, args, fn: Callable | None = None, then: Callable | None = None) -> int | None:
+    """Run what is missing in `folder` where the options say, then `then(folder, new_executor)` if
+    given (more work on the finished runs); None when done, else the exit status."""
     from .experiments.executors import ExecutorError, make_executor, scheduler_from
     from .experiments.run import run_replications
     from .experiments.runner import execute, simulate
@@ -186,6 +192,8 @@ def _run(folder, args, fn: Callable | None = None) -> int | None:
             run_replications(folder, executor, progress=not args.quiet)
         else:
             execute(folder, executor, progress=not args.quiet, fn=fn or simulate)
+        if then is not None:
+            then(folder, lambda: make_executor(workers, scheduler))
     except KeyboardInterrupt:
         print(f"\ninterrupted: {folder.done_count()} of {plan.total} runs are saved in {folder.path}\n{hint}",
               file=sys.stderr)
@@ -219,7 +227,20 @@ def cmd_run(args) -> int:
     from .experiments import Experiment, run
 
     folder = _open_folder(args, "scenario", Experiment.single, run.resume)
-    return _run_then(folder, args, lambda done: _finish_run(done, figures=not args.no_figures))
+    status = _run(folder, args, then=lambda done, executor: _tables_and_robustness(done, args, executor))
+    return status if status is not None else _print_run(folder, figures=not args.no_figures)
+
+
+def _tables_and_robustness(folder, args, new_executor) -> None:
+    """The run's final tables, then (unless --robustness off) the robustness pass."""
+    from .experiments import robustness
+    from .experiments.run import finalize
+
+    finalize(folder)
+    if args.robustness != "off":
+        if not args.quiet:
+            print(f"robustness ({args.robustness}): what each verdict hinges on", file=sys.stderr, flush=True)
+        robustness.run_pass(folder, args.robustness, new_executor(), progress=not args.quiet)
 
 
 def _run_then(folder, args, finish: Callable) -> int:
@@ -241,11 +262,11 @@ def _arm_lines(scenario) -> list[str]:
     return [base] + [f"{arm.name}: {arm.changes()}" for arm in scenario.compare.arms if arm.name != groups.baseline]
 
 
-def _finish_run(folder, figures: bool = True) -> None:
-    from .experiments.run import finalize, replications_sentence
+def _print_run(folder, figures: bool = True) -> int:
+    from .experiments.robustness import cost_sentence
+    from .experiments.run import replications_sentence
     from .outputs.results import Results
 
-    finalize(folder)
     results = Results.load(folder.path)
     print()
     for line in _arm_lines(results.scenario):
@@ -255,16 +276,22 @@ def _finish_run(folder, figures: bool = True) -> None:
     print()
     for sentence in results.verdicts:
         print(f"- {sentence}")
+    if results.robustness_lines:
+        print("\nWhat each verdict hinges on:")
+        for line in results.robustness_lines:
+            print(f"- {line}")
     print(f"\n{results.churn_sentence()}")
-    decided = replications_sentence(results.manifest)
-    if decided:
-        print(decided)
+    for sentence in (replications_sentence(results.manifest),
+                     cost_sentence(results.manifest["robustness"]) if results.manifest.get("robustness") else None):
+        if sentence:
+            print(sentence)
     print(f"\nfiles: {folder.path}/ (summary.csv, comparison.csv, timeseries.parquet, manifest.json)")
     if figures:  # the results are on disk already: figures cannot lose them
         _figures(folder.path)
     others = results.groups.others()
     if len(others) >= 2:
         print(f"next: compare any two directly, e.g. `grapevine compare {folder.path} {others[0]} {others[1]}`")
+    return 0
 
 
 def _figures(run_dir: Path) -> None:
@@ -433,8 +460,9 @@ def cmd_demo(args) -> int:
 
     path = find_scenario("quickstart")
     folder = RunFolder.create(Experiment.single(load_scenario(path), str(path)), source=str(path))
-    args.scheduler, args.quiet = None, False
-    return _run_then(folder, args, _finish_run)
+    args.scheduler, args.quiet, args.robustness = None, False, "quick"
+    status = _run(folder, args, then=lambda done, executor: _tables_and_robustness(done, args, executor))
+    return status if status is not None else _print_run(folder)
 
 
 def cmd_dashboard(args) -> int:

@@ -98,9 +98,11 @@ class Experiment:
     @classmethod
     def varying(cls, kind: str, scenario: Scenario, settings: list[str], points: list[tuple], *,
                 source: str = "scenario", section: str = "", check: Callable[[str, tuple, dict], None] | None = None,
-                **options: Any) -> Experiment:
+                each_alone: bool = True, **options: Any) -> Experiment:
         """The scenario at `points` of `settings`; every path and value is checked now, so bad
-        input stops before anything runs (`check(name, path, data)` may refuse a setting)."""
+        input stops before anything runs (`check(name, path, data)` may refuse a setting). Each
+        value is first checked alone at the base (the clearest message), unless settings only
+        make sense together (`each_alone=False`)."""
         base = scenario.resolved()
         paths, problems = [], []
         for name in settings:
@@ -115,7 +117,7 @@ class Experiment:
             raise InputError(problems)
         experiment = cls(kind, scenario, list(settings), paths, [tuple(p) for p in points], source=source, **options)
         # each value of each setting alone at the base first (the clearest message), then every point
-        for j, (name, path) in enumerate(zip(settings, paths)):
+        for j, (name, path) in enumerate(zip(settings, paths) if each_alone else ()):
             distinct = {json.dumps(p[j], sort_keys=True): p[j] for p in experiment.points}
             for value in distinct.values():
                 data = copy.deepcopy(base)
@@ -212,7 +214,7 @@ class Experiment:
                        replications=body.get("replications"), extra=body.get("extra") or {})
         return cls.varying(body["kind"], scenario, body["settings"], points, source=source,
                            runs=_tuple(body.get("runs")), replications=body.get("replications"),
-                           extra=body.get("extra") or {})
+                           extra=body.get("extra") or {}, each_alone=False)  # (checked when first made)
 
 
 def _tuple(value) -> tuple | None:

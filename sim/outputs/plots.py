@@ -226,7 +226,7 @@ def _forest(ax, results: Results, kpi: str, groups: list[str]) -> None:
     """The paired difference from the baseline with its 95% interval, one row per group."""
     rows = [results.comparison_row(g, kpi) for g in groups]
     top = max([abs(float(r[c])) for r in rows for c in ("diff_low", "diff_high") if not pd.isna(r[c])] or [1.0])
-    scale = money_scale(top) if kpi not in ("retention", "market_share", "nps") else None
+    scale = money_scale(top) if kpi in MONEY else None
     for y, (group, row) in enumerate(zip(groups, rows)):
         style = group_style(results, group)
         clear = not bool(row["diff_includes_zero"]) and not pd.isna(row["diff"])
@@ -250,6 +250,9 @@ def _forest(ax, results: Results, kpi: str, groups: list[str]) -> None:
     else:
         ax.set_xlabel(f"minus {results.baseline} (percentage points)")
     ax.xaxis.set_major_locator(MaxNLocator(5))
+
+
+MONEY = ("revenue", "cost", "profit", "npv")
 
 
 # --- 3. moods --------------------------------------------------------------------------------------
@@ -536,7 +539,69 @@ def negative_talk_animation(results: Results, path: str | Path | None = None, fp
     return figure
 
 
-# --- 8. the poster -------------------------------------------------------------------------------
+# --- 8. what each verdict hinges on (the robustness pass) -----------------------------------------
+TORNADO_ROWS = 12  # settings shown per panel, those that move the difference most
+
+
+@figure("robustness", order=7, applies=lambda results: results.robustness is not None and not results.robustness.empty)
+@styled
+def robustness(results: Results) -> Figure:
+    """Per compared arm and verdict: the paired difference at the low and the high end of each
+    assumption's range (a bar between them), on the other networks (diamonds), and in the run itself
+    (the vertical line); the settings that move it most on top."""
+    robust = results.robustness
+    groups = [g for g in results.names if g in set(robust["compared"])]
+    kpis = [results.groups.share_measure, "npv"]
+    figure = new_figure(17, 1.2 + 0.5 * TORNADO_ROWS * len(groups))
+    axes = figure.subplots(len(groups), len(kpis), squeeze=False)
+    for row, group in enumerate(groups):
+        for column, kpi in enumerate(kpis):
+            ax = axes[row][column]
+            part = robust[(robust["compared"] == group) & (robust["kpi"] == kpi)]
+            main = float(part["main_diff"].iloc[0])
+            ends = part[part["end"] != "network"]
+            spans = ends.groupby("setting")["diff"].agg(["min", "max"])  # with the run's own estimate in
+            spans = spans.assign(min=spans["min"].clip(upper=main), max=spans["max"].clip(lower=main))
+            spans = spans.assign(reach=(spans["max"] - spans["min"]))
+            shown = spans.sort_values("reach", ascending=False).head(TORNADO_ROWS).iloc[::-1]
+            colour = group_style(results, group)["color"]
+            y = np.arange(len(shown))
+            ax.barh(y, shown["max"] - shown["min"], left=shown["min"], color=colour, alpha=0.35, height=0.6,
+                    edgecolor=colour)
+            wide = float(max(part["diff"].max(), main, 0) - min(part["diff"].min(), main, 0)) or 1.0
+            for k, setting in enumerate(shown.index):
+                if shown.loc[setting, "reach"] < 0.04 * wide:
+                    continue  # too short to label
+                for _, end in ends[ends["setting"] == setting].iterrows():
+                    ax.annotate(str(end["value"]), xy=(end["diff"], k), xytext=(0, 7), textcoords="offset points",
+                                ha="center", fontsize=9, color="#333333")
+            labels = [name.split(".", 1)[1] for name in shown.index]
+            networks = part[part["end"] == "network"]
+            for k, (_, net) in enumerate(networks.iterrows()):
+                ax.plot(net["diff"], len(shown) + k, marker="D", color=colour, markersize=9, linestyle="")
+                labels.append(f"network: {str(net['value']).replace('_', '-')}")
+            ax.set_yticks(range(len(labels)), labels, fontsize=10)
+            ax.axvline(main, color=colour, linewidth=2, label=f"{group} in the run")
+            ax.axvline(0, color="#000000", linewidth=1)
+            ax.grid(axis="y", visible=False)
+            if kpi in MONEY:
+                money_axis(ax.xaxis, float(part[["diff", "main_diff"]].abs().max().max()) or 1.0)
+                unit = _currency(results)
+            else:
+                unit = "percentage points"
+            what = "NPV" if kpi == "npv" else {"retention": "kept from month 0", "customer_base": "customer base",
+                                               "share_gain": "share gained"}[kpi]
+            ax.set_title(f"{group} minus {results.baseline}: {what}", loc="left", fontsize=13)
+            ax.set_xlabel(unit)
+    n = int(robust["n"].iloc[0])
+    footnote(figure, f"Each bar spans the paired difference at the ends of an assumption's plausible range "
+                     f"(the end's value above it) and in the run, everything else as in the run; {n} replication"
+                     f"{'s' if n != 1 else ''} per end. Vertical line: the run's own estimate; black: zero.")
+    figure.suptitle(f"What each verdict hinges on: {results.scenario.name}", x=0.01, ha="left")
+    return figure
+
+
+# --- 9. the poster -------------------------------------------------------------------------------
 def question(results: Results) -> str:
     """The scenario's question: the 'Question:' paragraph of the file's header, else its description."""
     source = results.manifest.get("scenario_file") or ""

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..experiments.folder import atomic_text, atomic_write
+from ..experiments.robustness import cost_sentence
 from ..experiments.run import replications_sentence
 from ..experiments.verdicts import comparison_rows
 from ..scenario import policy_data
@@ -35,6 +36,10 @@ DPI = 110
 ANIMATION = "negative-talk"
 
 CAPTIONS = {
+    "robustness": ("What each verdict hinges on",
+                   "The paired difference from the baseline when one assumption at a time moves to an end of its "
+                   "plausible range (bars), on other network families (diamonds), and in the run (the line). "
+                   "An assumption whose bar crosses zero can flip the verdict."),
     "poster": ("The verdict on one page",
                "The question, the verdict sentences, and the pictures behind them: customers kept over time, "
                "the paired differences from the baseline with their 95% intervals, and the mood at the horizon."),
@@ -203,6 +208,9 @@ def render(results: Results, images: dict[str, tuple[str, bytes]], problems: lis
         "<h2>The question</h2>", f'<p class="question">{e(plots.question(results))}</p>',
         "<h2>The scenario in words</h2>", *[f"<p>{p}</p>" for p in describe(results)],
         "<h2>Verdict</h2>", '<ul class="verdicts">', *[f"<li>{e(v)}</li>" for v in verdicts], "</ul>",
+        *(["<h2>What each verdict hinges on</h2>", "<ul>", *[f"<li>{e(line)}</li>" for line in results.robustness_lines],
+           "</ul>", f'<p class="meta">{e(cost_sentence(manifest["robustness"]))} Every variant is in robustness.csv; '
+           'the figure below shows the largest.</p>'] if results.robustness_lines else []),
         "<h2>Comparison</h2>", _table_html(results),
         '<p class="meta">Means over the replications at the horizon; differences are paired, with 95% intervals '
         f'in brackets. Money is in {e(_money_words(s))}; K = thousand, M = million.</p>',
