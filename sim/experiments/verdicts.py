@@ -81,11 +81,11 @@ def comparison_rows(comparison: pd.DataFrame, scenario: Scenario) -> tuple[list[
     shares = ("market_share", "share_gain") if groups.head_to_head else ("retention", "customer_base")
     labels = (("share %", "share gained since month 0, pts [95% CI]") if groups.head_to_head else
               ("kept from month 0 %", "diff pts [95% CI]", "customer base vs month 0 %", "diff pts [95% CI]"))
-    headers = [groups.word, *labels, "customers", f"NPV{unit}", "NPV diff [95% CI]", "NPS"]
+    # NPS is in comparison.csv but not here: it hardly moves when a policy moves retention (docs/MODEL.md)
+    headers = [groups.word, *labels, "customers", f"NPV{unit}", "NPV diff [95% CI]"]
     rows = []
     for group in groups.names:
-        first, second, npv, customers, nps = (row(comparison, group, kpi)
-                                              for kpi in (*shares, "npv", "customers", "nps"))
+        first, second, npv, customers = (row(comparison, group, kpi) for kpi in (*shares, "npv", "customers"))
         base = group == groups.baseline
         if groups.head_to_head:
             cells = [f"{first['mean']:.1f}", "baseline" if base else _points_diff(second)]
@@ -93,7 +93,7 @@ def comparison_rows(comparison: pd.DataFrame, scenario: Scenario) -> tuple[list[
             cells = [f"{first['mean']:.1f}", "baseline" if base else _points_diff(first),
                      f"{second['mean']:.1f}", "baseline" if base else _points_diff(second)]
         rows.append([group, *cells, f"{customers['mean']:,.0f}", money(npv["mean"]),
-                     "baseline" if base else _money_diff(npv), f"{nps['mean']:+.1f}"])
+                     "baseline" if base else _money_diff(npv)])
     return headers, rows
 
 
