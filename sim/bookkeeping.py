@@ -14,7 +14,8 @@ COSTS = ("service",)  # the cost to serve
 EVENTS = (
     "acquired_advertising", "acquired_referral", "acquired_win_back",
     "churned_renewal", "churned_contract_break", "churned_no_contract", "switched_out",
-    "complaints", "messages_negative", "messages_relayed", "messages_positive", "messages_defended",
+    "complaints", "complaints_resolved", "messages_negative", "messages_relayed", "messages_positive",
+    "messages_defended", "customers_landed",
 )
 
 

@@ -1,5 +1,5 @@
-"""The `grapevine` command: run, sweep, sensitivity, check-model, validate, list, new, schema, plot,
-dashboard, demo.
+"""The `grapevine` command: run, sweep, sensitivity, calibrate, check-model, validate, list, new, schema,
+plot, dashboard, demo.
 
 Exit status: 0 done, 1 a counted check failed (check-model) or the cluster gave up, 2 bad input
 (one clear line per problem, no traceback, nothing written), 130 interrupted (every finished run
@@ -68,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     _scenario_options(sens, "a scenario file with a sensitivity section, or a shipped name",
                       "results/<name>/sensitivity-<timestamp>/")
     sens.set_defaults(command=cmd_sensitivity)
+
+    calib = sub.add_parser("calibrate", help="fit the scenario's free assumptions to the firm's own figures "
+                                             "(its observed and calibrate sections); writes calibrated.yaml")
+    _scenario_options(calib, "a scenario file with observed and calibrate sections, or a shipped name",
+                      "results/<name>/calibrate-<timestamp>/")
+    calib.add_argument("--trials", type=_positive, help="parameter sets to simulate in all (overrides calibrate.trials)")
+    calib.set_defaults(command=cmd_calibrate)
 
     check = sub.add_parser("check-model", help="validation: the model against the published patterns and facts "
                                                 "(Bass docking, network effects, TARP, peer churn, WOM)")
@@ -381,6 +388,50 @@ def _finish_sensitivity(folder) -> None:
     for sentence in result.verdict():
         print(f"- {sentence}")
     print(f"\nfiles: {folder.path}/ ({', '.join(sensitivity.TABLES)}, indices.png, winners.png, manifest.json)")
+
+
+def cmd_calibrate(args) -> int:
+    """Fit, then the tables, calibrated.yaml and the report (sim/experiments/calibration.py)."""
+    from .experiments import calibration
+    from .experiments.calibration_results import finalize, printout
+    from .experiments.executors import ExecutorError, make_executor, scheduler_from
+
+    if args.trials is not None:
+        if args.resume is not None:
+            raise InputError(f"--resume {args.resume}: the folder has its trials; give no --trials with it")
+        args.overrides = [*args.overrides, f"calibrate.trials={args.trials}"]
+    folder = _open_folder(args, "calibrate", calibration.design, calibration.resume, prefix="calibrate-")
+    fit, scheduler, workers = folder.plan, scheduler_from(args.scheduler, args.workers), args.workers or 1
+    if not args.quiet:
+        where = (f"the Dask cluster at {scheduler}" if scheduler else
+                 f"a local Dask cluster of {workers} workers" if workers > 1 else "serially")
+        print(f"{fit.name}: {len(fit.free)} free parameters, {len(fit.observed.statistics())} figures, "
+              f"{fit.settings.trials} trials x {fit.experiment.reps} replications of "
+              f"{fit.experiment.scenario.market.n_people:,} people over {fit.months} months, {where} -> "
+              f"{folder.path}", file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        calibration.calibrate(folder, make_executor(workers, scheduler), progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: every finished trial is in {folder.path}/trials.db\nfinish with: grapevine "
+              f"calibrate --resume {folder.path}", file=sys.stderr)
+        return INTERRUPTED
+    except ExecutorError as error:
+        print(f"error: {error}\nfinish with: grapevine calibrate --resume {folder.path}", file=sys.stderr)
+        return 1
+    outcome = finalize(folder)
+    print()
+    print(printout(outcome))
+    try:
+        from .outputs.calibration_report import write_report
+
+        report = write_report(folder.path, outcome)
+        print(f"report: {report}")
+    except Exception as error:  # noqa: BLE001 - the fit is saved; say so
+        print(f"warning: the calibration report could not be written ({type(error).__name__}: {error})",
+              file=sys.stderr)
+    print(f"next: grapevine run {folder.path / 'calibrated.yaml'}")
+    return 0
 
 
 def cmd_check_model(args) -> int:

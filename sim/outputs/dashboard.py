@@ -220,6 +220,7 @@ def dashboard_settings(scenario: str | None = None) -> dict[str, Any]:
              "contract_months", "months", "agent_view_limit"}
     market_settings = {k: v for k, v in market.model_dump(mode="json", exclude_defaults=True).items() if k not in shown}
     notes = []
+    market_settings.pop("penetration", None)  # the slider sets the people, not the firm's stated customers
     if market_settings.get("network") == "edge_list":  # a given network has its own size: not for a slider
         market_settings.pop("network"), market_settings.pop("edge_list_path", None)
         notes.append("the scenario's edge-list network is replaced by the default small world")

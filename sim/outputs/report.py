@@ -29,7 +29,7 @@ from ..experiments.robustness import cost_sentence
 from ..experiments.run import replications_sentence
 from ..experiments.verdicts import comparison_rows
 from ..scenario import policy_data
-from . import plots
+from . import plots, posterior_section
 from .results import Results
 
 DPI = 110
@@ -211,6 +211,7 @@ def render(results: Results, images: dict[str, tuple[str, bytes]], problems: lis
         *(["<h2>What each verdict hinges on</h2>", "<ul>", *[f"<li>{e(line)}</li>" for line in results.robustness_lines],
            "</ul>", f'<p class="meta">{e(cost_sentence(manifest["robustness"]))} Every variant is in robustness.csv; '
            'the figure below shows the largest.</p>'] if results.robustness_lines else []),
+        *posterior_section.run_section(results),  # a calibrated scenario: what it was fitted to
         "<h2>Comparison</h2>", _table_html(results),
         '<p class="meta">Means over the replications at the horizon; differences are paired, with 95% intervals '
         f'in brackets. Money is in {e(_money_words(s))}; K = thousand, M = million.</p>',
