@@ -469,6 +469,12 @@ def cmd_validate(args) -> int:
           f"{scenario.market.n_people:,} people, {scenario.market.months} months")
     for line in _arm_lines(scenario):
         print(f"  {line}")
+    if scenario.observed is not None:  # the firm's own figures (docs/CALIBRATION.md)
+        free = ", ".join(scenario.calibrate.parameters) if scenario.calibrate is not None else "none"
+        print(f"  observed: {', '.join(scenario.observed.statistics())}; free for `grapevine calibrate`: {free}")
+    if scenario.posterior is not None:
+        print(f"  calibrated: each replication draws {', '.join(scenario.posterior.parameters)} from a posterior of "
+              f"{len(scenario.posterior.draws)} draws")
     if scenario.sweep is not None:
         from .experiments import sweep
 

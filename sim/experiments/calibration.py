@@ -17,8 +17,8 @@ Two stages, every trial recorded in an Optuna study in the folder's SQLite file 
 1. search: Optuna's TPE sampler proposes `batch` trials at a time, seeded from the calibration
    seed and the number of trials so far (so an interrupted fit resumed with `--resume` proposes
    what an uninterrupted one would, and the number of workers changes nothing);
-2. posterior: two rounds of importance sampling around the best fit, weighted and resampled
-   into the posterior sample (`posterior.py`).
+2. posterior: rounds of importance sampling around the best fit, weighted and resampled into
+   the posterior sample (`posterior.py`).
 
 A fit that is stopped (Ctrl-C, a crash) keeps every finished trial in trials.db and every
 finished run in runs/; `grapevine calibrate --resume DIR` completes the trials that were
@@ -49,7 +49,8 @@ from .design import Experiment, tasks_of
 from .folder import RunFolder
 from .runner import execute, release
 
-SEARCH_SHARE = 0.6  # of the trials: the rest are the posterior's importance draws, in two rounds
+SEARCH_SHARE = 0.6  # of the trials: the rest are the posterior's importance draws, in rounds
+ROUNDS = 4
 STUDY = "trials.db"
 STUDY_NAME = "calibration"
 
@@ -115,9 +116,12 @@ class Fit:
         return max(2, int(math.ceil(SEARCH_SHARE * self.settings.trials)))
 
     @property
-    def rounds(self) -> tuple[int, int]:
+    def rounds(self) -> tuple[int, ...]:
+        """The posterior's importance draws per round: up to ROUNDS rounds of at least 2d + 2."""
         rest = self.settings.trials - self.search_trials
-        return rest // 2, rest - rest // 2
+        count = max(1, min(ROUNDS, rest // (2 * len(self.free) + 2)))
+        base, extra = divmod(rest, count)
+        return tuple(base + (1 if i < extra else 0) for i in range(count))
 
     def add_point(self, number: int, values: list[float]) -> None:
         """Trial `number` is point `number` (its runs: runs/p<number>/)."""
@@ -229,8 +233,20 @@ def _optuna():
 
 
 def open_study(folder: RunFolder):
+    """The fit's Optuna study in the folder's SQLite file (created on first use). Write-ahead
+    logging with normal syncing: a killed process loses nothing, and a trial costs half the time
+    of SQLite's default full sync (measured: 54 against 121 ms for an ask and a tell)."""
+    from sqlalchemy import event
+
     optuna = _optuna()
     storage = optuna.storages.RDBStorage(f"sqlite:///{(folder.path / STUDY).resolve()}")
+
+    def pragmas(connection, _record) -> None:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+
+    event.listen(storage.engine, "connect", pragmas)
+    storage.engine.dispose()  # reconnect with the pragmas
     return optuna.create_study(study_name=STUDY_NAME, storage=storage, direction="maximize", load_if_exists=True)
 
 
@@ -366,14 +382,20 @@ def _table(fit: Fit, trials, stage: str, round_: int | None = None) -> tuple[np.
 
 
 def proposals(fit: Fit, trials) -> list[posterior.Proposal]:
-    """The proposals of the two rounds, from the trials so far (the same every time they are asked)."""
+    """The proposal of every round whose earlier rounds are complete, from the trials so far (the
+    same every time they are asked)."""
     z, loglik, _ = _table(fit, trials, "search")
-    first = posterior.first_proposal(z, loglik)
-    z1, loglik1, _ = _table(fit, trials, "posterior", 1)
-    if len(z1) < fit.rounds[0]:
-        return [first]
-    weights = posterior.normalised(posterior.log_weights(z1, loglik1, [first], [len(z1)]))
-    return [first, posterior.refitted(z1, weights, first)]
+    found = [posterior.first_proposal(z, loglik)]
+    done = [_table(fit, trials, "posterior", r) for r in range(1, len(fit.rounds))]
+    for r, count in enumerate(fit.rounds[:-1], start=1):
+        if len(done[r - 1][0]) < count:
+            break
+        earlier = done[:r]
+        zs = np.vstack([part[0] for part in earlier])
+        log_w = posterior.log_weights(zs, np.concatenate([part[1] for part in earlier]), found,
+                                      [len(part[0]) for part in earlier])
+        found.append(posterior.refitted(zs, log_w))
+    return found
 
 
 def _posterior(folder, study, executor, observed, bar) -> None:

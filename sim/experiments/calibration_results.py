@@ -94,6 +94,20 @@ def finalize(folder: RunFolder) -> Outcome:
     return outcome
 
 
+def calibrate_scenario(scenario, workers: int = 1, out=None, progress: bool = False) -> Outcome:
+    """Fit a scenario (with observed and calibrate sections) in one call: in `out`, kept, or in a
+    temporary folder that is removed (the Outcome holds every table; `outcome.calibrated` is the
+    calibrated scenario as data, `sim.scenario.from_data(outcome.calibrated)` makes it a Scenario)."""
+    from .calibration import calibrate, design
+    from .executors import make_executor
+    from .folder import kept_or_temporary
+
+    with kept_or_temporary(out, scenario.name) as where:
+        folder = RunFolder.create(design(scenario), where)
+        calibrate(folder, make_executor(workers), progress=progress)
+        return finalize(folder)
+
+
 def _nice(x: float, digits: int = 6) -> float:
     return float(f"{float(x):.{digits}g}")
 
@@ -253,7 +267,7 @@ def calibrated_scenario(outcome: Outcome, source: str) -> dict:
         "firm": fit.original.firms[fit.firm].name,
         "parameters": [p.name for p in fit.free],
         "draws": outcome.sample[[p.name for p in fit.free]].values.tolist(),
-        "method": "sampling-importance resampling of two rounds of importance draws around the best fit "
+        "method": "sampling-importance resampling of rounds of importance draws around the best fit "
                   "(docs/CALIBRATION.md)",
         "source": source,
         "fit": [{k: (_nice(v, 4) if isinstance(v, float) else v) for k, v in row.items()

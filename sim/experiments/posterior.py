@@ -8,12 +8,14 @@ from draws whose density is known (adaptive importance sampling; Cappe et al. 20
    in its prior range (on a log scale if the prior is). The uniform prior becomes the logistic
    density, p(z) = prod u (1 - u).
 2. Round 1 draws from q1 = 90% a multivariate Student t (5 degrees of freedom) centred on the
-   best search trial with the covariance of the best fifth of the search trials, plus 10% the
-   prior itself (a defensive mixture: no region the prior allows goes unvisited; Hesterberg 1995).
-3. Round 2 draws from q2, the same mixture refitted to round 1's weighted draws.
-4. Every draw of both rounds is weighted by w = p(z) L(z) / q(z), with q the rounds' mixture
-   (n1 q1 + n2 q2) / (n1 + n2) (the balance heuristic; Veach & Guibas 1995), L the likelihood
-   of the firm's figures at the draw (`likelihood.py`).
+   best search trial, shaped like the search trials weighted by their likelihood (tempered until
+   a fifth of them count), plus 10% the prior itself (a defensive mixture: no region the prior
+   allows goes unvisited; Hesterberg 1995).
+3. Each later round (up to four) draws from the same kind of mixture refitted to the earlier
+   rounds' draws under their importance weights (population Monte Carlo).
+4. Every draw of every round is weighted by w = p(z) L(z) / q(z), with q the rounds' mixture
+   sum_r (n_r / n) q_r (the balance heuristic; Veach & Guibas 1995), L the likelihood of the
+   firm's figures at the draw (`likelihood.py`).
 5. The posterior sample is a systematic resample of the draws by weight (sampling-importance
    resampling, Rubin 1988); its effective size is 1 / sum(w^2) with w normalised.
 
@@ -82,20 +84,31 @@ def _covariance(z: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     return cov + 1e-3 * np.eye(d)  # a ridge: a flat direction in the data stays explorable
 
 
+def fitted(z: np.ndarray, log_w: np.ndarray, need: float) -> Proposal:
+    """A proposal shaped like the weighted points: their weighted mean and covariance, a little
+    wider (x 1.5), when the weights carry at least `need` effective points; otherwise the weights
+    are tempered (log w / T, T doubling) until they do, and the proposal is centred on the
+    heaviest point with the tempered covariance (a flattened posterior: wider, the same shape)."""
+    temperature = 1.0
+    while True:
+        w = normalised(log_w / temperature)
+        if effective_size(w) >= min(need, len(z)) or temperature > 1e6:
+            break
+        temperature *= 2.0
+    if temperature == 1.0:
+        return Proposal(np.average(z, axis=0, weights=w), _covariance(z, w) * 1.5)
+    return Proposal(z[int(np.argmax(log_w))].copy(), _covariance(z, w))
+
+
 def first_proposal(z: np.ndarray, loglik: np.ndarray) -> Proposal:
-    """Round 1: centred on the best search trial, spread like the best fifth of them."""
-    order = np.argsort(-loglik, kind="stable")
-    top = z[order[: max(2 * z.shape[1] + 2, int(math.ceil(TOP * len(z))))]]
-    return Proposal(z[order[0]].copy(), _covariance(top))
+    """Round 1: centred on the best search trial, shaped like the search trials weighted by their
+    likelihood, tempered until a fifth of them (at least 2d + 2) count."""
+    return fitted(z, loglik, max(2 * z.shape[1] + 2, math.ceil(TOP * len(z))))
 
 
-def refitted(z: np.ndarray, weights: np.ndarray, fallback: Proposal) -> Proposal:
-    """Round 2: the weighted mean and covariance of round 1's draws (the old shape, narrowed,
-    when too few draws carry the weight)."""
-    if effective_size(weights) < z.shape[1] + 2:
-        return Proposal(z[int(np.argmax(weights))].copy(), fallback.scale * 0.5)
-    mean = np.average(z, axis=0, weights=weights)
-    return Proposal(mean, _covariance(z, weights) * 1.5)  # a little wider than the target: safer weights
+def refitted(z: np.ndarray, log_w: np.ndarray) -> Proposal:
+    """The next round: shaped like the earlier rounds' draws under their importance weights."""
+    return fitted(z, log_w, 2 * z.shape[1] + 2)
 
 
 def log_weights(z: np.ndarray, loglik: np.ndarray, proposals: list[Proposal], counts: list[int]) -> np.ndarray:

@@ -273,7 +273,7 @@ def free_parameters(scenario, calibrate: Calibrate, firm: int) -> list[FreeParam
         where = ("calibrate", "parameters", name)
         path, field = locate(name, scenario, firm, where)
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-        row = recorded.get(name if not name.startswith(("market.", "firm.")) else name)
+        row = recorded.get(name)
         if extra.get("decision"):
             raise Located(where, f"{name} is the firm's decision, not an assumption to fit: set it in the scenario")
         annotation = str(field.annotation)
