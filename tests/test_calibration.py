@@ -331,8 +331,8 @@ RECOVERY = {
 
 def synthetic_figures(truth: dict, markets: int = 8, respondents: int = 800) -> dict:
     """The firm's year as the model makes it at `truth`: counts pooled over `markets` markets on
-    seeds no trial uses (so the figures are near the model's expectation), stated with one
-    firm-year's sample sizes; the survey is `respondents` answers drawn from the customers."""
+    seeds no trial uses (so every figure is near the model's expectation there), stated with one
+    firm-year's sample sizes (the survey: the customers' shares, from `respondents` answers)."""
     data = copy.deepcopy(RECOVERY)
     data["market"].update(base_churn=truth["market.base_churn"],
                           complaint_probability=truth["market.complaint_probability"])
@@ -346,9 +346,9 @@ def synthetic_figures(truth: dict, markets: int = 8, respondents: int = 800) -> 
         x, n = counts(frame, name, 12)
         figures[name] = {"value": float(value(name, x, n, 12, markets)[0]), "sample": int(round(n / markets))}
     x, _ = counts(frame, "nps_survey", 12)
-    answers = np.random.default_rng(5).multinomial(respondents, x / x.sum()) / respondents
-    figures["nps_survey"] = {"promoters": float(answers[0]), "passives": float(answers[1]),
-                             "detractors": float(answers[2]), "respondents": respondents}
+    shares = [round(float(v), 4) for v in x / x.sum()]
+    figures["nps_survey"] = {"promoters": shares[0], "passives": shares[1], "detractors": shares[2],
+                             "respondents": respondents}
     return figures
 
 

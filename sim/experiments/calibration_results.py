@@ -32,7 +32,7 @@ from .calibration import Fit, _table, open_study, proposals, unit_values
 from .folder import RunFolder, atomic_text
 
 LEVEL = 0.90  # the posterior intervals
-UNPINNED = 0.5  # posterior sd / prior sd above this: the data hardly pin the parameter down
+UNPINNED = 0.5  # the posterior's 90% interval, as a share of the prior's, above this: hardly pinned down
 TRADE_OFF = 0.6  # |posterior correlation| from this: a pair trades off
 EDGE = 0.02  # a posterior quantile this close to an end of the prior range presses against it
 FEW_DRAWS = 10  # effective posterior draws below this: too few
@@ -137,12 +137,12 @@ def _parameters_table(fit: Fit, best, values: np.ndarray, weights: np.ndarray) -
     for j, p in enumerate(fit.free):
         q = [posterior.weighted_quantile(values[:, j], weights, level) for level in (0.05, 0.5, 0.95)]
         mean = float(np.average(values[:, j], weights=weights))
-        spread = math.sqrt(max(float(np.average((u[:, j] - np.average(u[:, j], weights=weights)) ** 2,
-                                                weights=weights)), 0.0))
+        # the posterior's 90% interval as a share of the prior's (on the prior's scale): 1 = no narrower
+        width = (posterior.weighted_quantile(u[:, j], weights, 0.95) - posterior.weighted_quantile(u[:, j], weights,
+                                                                                                   0.05)) / 0.9
         rows.append({"parameter": p.name, "prior_low": p.low, "prior_high": p.high, "log": p.log,
                      "scenario_value": p.default, "best_fit": best.params[p.name], "posterior_mean": mean,
-                     "posterior_5": q[0], "posterior_50": q[1], "posterior_95": q[2],
-                     "prior_range_left": spread / (1 / math.sqrt(12))})
+                     "posterior_5": q[0], "posterior_50": q[1], "posterior_95": q[2], "prior_range_left": width})
     return pd.DataFrame(rows)
 
 
@@ -193,8 +193,9 @@ def _warnings(fit: Fit, parameters: pd.DataFrame, values, weights, effective, fi
         low, high = row["prior_low"], row["prior_high"]
         if row["prior_range_left"] > UNPINNED:
             out.append(f"the data hardly pin down {row['parameter']}: its 90% posterior interval "
-                       f"{_g(row['posterior_5'])} to {_g(row['posterior_95'])} covers most of its prior range "
-                       f"{_g(low)} to {_g(high)}; results that depend on it rest on the prior")
+                       f"{_g(row['posterior_5'])} to {_g(row['posterior_95'])} is {row['prior_range_left']:.0%} as "
+                       f"wide as the prior's (range {_g(low)} to {_g(high)}); results that depend on it rest on the "
+                       f"prior")
         width = high - low
         if row["posterior_95"] <= low + EDGE * width or row["posterior_5"] >= high - EDGE * width or \
                 (row["prior_range_left"] <= UNPINNED and (row["posterior_5"] <= low + EDGE * width or

@@ -144,7 +144,7 @@ def render(outcome, images: dict[str, bytes]) -> str:
         "<h2>What the data say about the free assumptions</h2>",
         _table(["parameter", "prior range", "was", "best fit", "posterior 90%", "prior range left"], parameters),
         '<p class="meta">Prior: uniform over the range (on a log scale where marked). "Prior range left": the '
-        'posterior\'s spread as a share of the prior\'s; near 100% the data do not pin the parameter down. '
+        'posterior\'s 90% interval as a share of the prior\'s; near 100% the data do not pin the parameter down. '
         f'The posterior sample ({len(outcome.sample)} draws, {outcome.effective_draws:.0f} effective) comes from '
         'importance sampling around the best fit and resampling (docs/CALIBRATION.md).</p>',
         "<h2>Warnings</h2>", "<ul>", *([f"<li>{e(w)}</li>" for w in outcome.warnings] or
