@@ -96,8 +96,10 @@ def test_a_scenario_derives_its_people_from_the_customers():
     scenario = from_data({"name": "x", "market": {"penetration": 0.2}, "firms": [{"name": "F", "customers": 3_000}],
                           "compare": {"arms": [{"name": "a"}, {"name": "b", "set": {"firm.quality": 0.8}}]}})
     assert scenario.market.n_people == 15_000
-    again = from_data(scenario.resolved())  # the resolved scenario carries both, and they agree
-    assert again.market.n_people == 15_000
+    data = scenario.resolved()
+    assert from_data(copy.deepcopy(data)).market.n_people == 15_000
+    data["firms"][0]["customers"] = 6_000  # as a sweep or an override of the resolved scenario would
+    assert from_data(data).market.n_people == 30_000
 
 
 @pytest.mark.parametrize("change, field", [
@@ -316,6 +318,21 @@ def test_a_calibrated_run_gives_probability_verdicts(tiny_fit, tmp_path, capsys)
     printed = capsys.readouterr().out
     assert "P(recovery beats today on NPV | your data) = " in printed
     assert "90% interval" in printed and "each drawing Northwind's fitted parameters from the posterior" in printed
+    from sim.outputs.posterior_section import run_section
+    from sim.outputs.report import describe
+    from sim.outputs.results import Results
+
+    results = Results.load(out)
+    assert "Calibrated to the firm's data" in "".join(run_section(results))
+    assert describe(results)[0].startswith("Northwind states 300 customers at month 0 and has 300 then")
+
+
+@pytest.mark.cluster
+def test_workers_do_not_change_a_fit(tiny_fit, tmp_path):
+    out = tmp_path / "telco"
+    assert main(["calibrate", str(TELCO), "--trials", "16", "--out", str(out), "--workers", "2", *TINY]) == 0
+    for name in ("trials.csv", "parameters.csv", "posterior.csv", "fit.csv"):
+        assert (out / name).read_bytes() == (tiny_fit / name).read_bytes(), name
 
 
 # --- the posterior covers the truth ---------------------------------------------------------------------

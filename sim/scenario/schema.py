@@ -472,6 +472,8 @@ class Scenario(BaseModel):
         data = self.model_dump(mode="json")
         if data.get("posterior") is None:  # a scenario without one reads (and hashes) as before
             data.pop("posterior", None)
+        if any(f.customers is not None for f in self.firms) and self.market.network != "edge_list":
+            data["market"].pop("n_people")  # it follows from the customers: a change of them moves it
         return data
 
     def digest(self) -> str:
