@@ -59,6 +59,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import validated
+from ..provenance import decision, setting
+from . import targeting
+from .targeting import Target
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,13 @@ class Policy(Plugin, BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        Policy.registry[cls.__name__] = cls
+        if not cls.__dict__.get("abstract", False):  # a base for policies (Contacting) is not one
+            Policy.registry[cls.__name__] = cls
+
+    def response(self, market, firm: int, people: np.ndarray) -> np.ndarray:
+        """How strongly each of `people` would respond to this policy's contact (the `responsive`
+        targeting rule, `targeting.py`): by default their loyalty, as offers are accepted."""
+        return market.customers.loyalty[people]
 
     @classmethod
     def parts(cls) -> tuple:
@@ -168,6 +177,22 @@ class Policy(Plugin, BaseModel):
         inside = ", ".join(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
                            for name, value in changed.items())
         return f"{type(self).__name__}({inside})" if inside else type(self).__name__
+
+
+class Contacting(Policy):
+    """A policy that contacts customers: whom it reaches is a lever (`targeting.py`). It contacts
+    the `reach` share of the customers due, chosen by the `target` rule."""
+
+    abstract: ClassVar[bool] = True
+    target: Target = setting("everyone", "whom it contacts first when it reaches only some: everyone, churn_risk, "
+                                         "responsive, connected or loyal (sim/policies/targeting.py)",
+                             decision("the policy's lever"))
+    reach: float = setting(1.0, "share of the customers due that it contacts", decision("the policy's lever"),
+                           ge=0, le=1, allow_inf_nan=False)
+
+    def contacted(self, market, firm: int, due: np.ndarray, rule: str | None = None) -> np.ndarray:
+        """The due customers it contacts: its `reach` share of them by its `target` rule (or `rule`)."""
+        return targeting.chosen(self, market, firm, due, type(self).__name__, rule)
 
 
 def check_together(policies) -> None:

@@ -5,17 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..provenance import decision, judgement, measured, setting
-from .base import Lever, Policy
+from .base import Contacting, Lever
 from .shared import ANNOYANCE
 
 
-class ProactiveCheckIns(Policy):
+class ProactiveCheckIns(Contacting):
     """Contact each customer every `every_months` of tenure (anniversary: 12, six-monthly: 6).
 
     A contact finds the silently dissatisfied (who mostly never complain) and mends part of
     their dissatisfaction before they talk. But contact also reminds people that they could
     leave: Ascarza, Iyengar & Schleicher (2016) saw proactive outreach raise 3-month churn
-    from 6.4% to 10.0%, so contacted customers' wish to leave rises for a few months.
+    from 6.4% to 10.0%, so contacted customers' wish to leave rises for a few months. With
+    `reach` below 1 it contacts that share of the customers due, chosen by `target`.
     """
 
     every_months: int = setting(6, "months of tenure between contacts", decision("the policy's lever"), ge=1, le=120)
@@ -38,9 +39,16 @@ class ProactiveCheckIns(Policy):
     costs = ("contacts",)
     levers = (Lever("every_months", "Check-in every", 0, 24, 1, unit="months", off=0),)
 
+    def response(self, market, firm, people):
+        """The satisfaction a check-in would mend: the silent unhappy customers' share of their gap."""
+        c, p = market.customers, market.parameters
+        silent = (c.satisfaction[people] < p.dissatisfied_below) & ~c.complained[people]
+        return silent * self.mend_share * np.maximum(0.0, c.temperament[people] - c.satisfaction[people])
+
     def after_experience(self, market, firm, members):
         c, p, month = market.customers, market.parameters, market.month
-        contacted = members[(c.tenure[members] > 0) & (c.tenure[members] % self.every_months == 0)]
+        due = members[(c.tenure[members] > 0) & (c.tenure[members] % self.every_months == 0)]
+        contacted = self.contacted(market, firm, due)
         market.ledger.charge(firm, "contacts", contacted.size * self.contact_cost)
         # the silent: unhappy and not complaining this month (complainers are already heard)
         unhappy = contacted[(c.satisfaction[contacted] < p.dissatisfied_below) & ~c.complained[contacted]]

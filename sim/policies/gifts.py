@@ -5,15 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..provenance import decision, judgement, setting
-from .base import Lever, Policy, State
+from .base import Contacting, Lever, State
 
 
-class SmallGifts(Policy):
+class SmallGifts(Contacting):
     """A small gift worth `value_share` of the monthly price, one month after joining and
     every `every_months` after. It delights by what it exceeds the gift the customer has
     come to expect; that expectation adapts with each gift, so a gift that always comes
     stops surprising and is then only a cost (Haisley & Loewenstein 2011: gifts raised
-    satisfaction; Edstrom et al. 2022: no recovery paradox expected from small ones)."""
+    satisfaction; Edstrom et al. 2022: no recovery paradox expected from small ones). With `reach`
+    below 1 it gives to that share of the customers due, chosen by `target`."""
 
     value_share: float = setting(0.005, "share of monthly price; the mission's 0.5%", decision("the policy's lever"),
                                  ge=0, le=1)
@@ -30,9 +31,14 @@ class SmallGifts(Policy):
     costs = ("gifts",)
     levers = (Lever("value_share", "Gift value", 0.0, 0.05, 0.0025, unit="share of price", off=0.0),)
 
+    def response(self, market, firm, people):
+        """The surprise a gift would give: what it exceeds the gift they have come to expect."""
+        return np.maximum(0.0, self.value_share * self.surprise_per_price_share
+                          - market.customers.gift_expectation[people])
+
     def shape_experience(self, market, firm, members):
         c, p = market.customers, market.parameters
-        gifted = members[(c.tenure[members] - 1) % self.every_months == 0]
+        gifted = self.contacted(market, firm, members[(c.tenure[members] - 1) % self.every_months == 0])
         value = self.value_share * self.surprise_per_price_share
         c.surprise[gifted] += np.maximum(0.0, value - c.gift_expectation[gifted])
         c.gift_expectation[gifted] += p.expectation_adaptation * (value - c.gift_expectation[gifted])

@@ -6,13 +6,14 @@ import numpy as np
 
 from ..customers import WIN_BACK
 from ..provenance import decision, judgement, setting
-from .base import Lever, Policy, offer_acceptance
+from .base import Contacting, Lever, Policy, offer_acceptance
 from .shared import DISCOUNT
 
 
-class RetentionOffers(Policy):
+class RetentionOffers(Contacting):
     """The best deal, offered to customers who are about to leave (a 'save desk'): a
-    discount of `discount` of the price for `months` months if they stay."""
+    discount of `discount` of the price for `months` months if they stay. With `reach` below 1
+    it makes the offer to that share of the leavers, chosen by `target`."""
 
     discount: float = setting(0.2, "share of price taken off", decision("the policy's lever"), ge=0, le=1)
     months: int = setting(6, "months the discount lasts", decision("the policy's lever"), ge=1, le=60)
@@ -27,15 +28,21 @@ class RetentionOffers(Policy):
     costs = ("contacts",)
     levers = (Lever("discount", "Retention discount", 0.0, 0.5, 0.05, unit="share of price", off=0.0),)
 
+    def response(self, market, firm, people):
+        """A leaver's chance of accepting the offer (they leave without it)."""
+        loyalty = market.customers.loyalty[people]
+        return offer_acceptance(self.acceptance, self.discount, self.discount_sensitivity, loyalty)
+
     def before_leaving(self, market, firm, leavers, at_renewal):
         c, month = market.customers, market.month
-        market.ledger.charge(firm, "contacts", leavers.size * self.contact_cost)
-        accept = offer_acceptance(self.acceptance, self.discount, self.discount_sensitivity, c.loyalty[leavers])
-        kept = market.streams.chance("retention_offer", month, leavers, accept)
-        c.discount[leavers[kept]] = self.discount
-        c.discount_until[leavers[kept]] = month + self.months - 1  # this month is the first
-        market.tally.add("offers_accepted", firm, int(kept.sum()))
-        return kept
+        offered = self.contacted(market, firm, leavers)
+        market.ledger.charge(firm, "contacts", offered.size * self.contact_cost)
+        accepted = offered[market.streams.chance("retention_offer", month, offered,
+                                                 self.response(market, firm, offered))]
+        c.discount[accepted] = self.discount
+        c.discount_until[accepted] = month + self.months - 1  # this month is the first
+        market.tally.add("offers_accepted", firm, accepted.size)
+        return np.isin(leavers, accepted, assume_unique=True)
 
 
 class WinBackOffers(Policy):

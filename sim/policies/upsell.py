@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from ..provenance import decision, judgement, setting
-from .base import Lever, Policy, State
+from .base import Contacting, Lever, State
 from .shared import ANNOYANCE
 
 
-class Upsell(Policy):
+class Upsell(Contacting):
     """Every `every_months` of tenure, offer an upgrade worth `uplift` of the price.
 
     Acceptance grows with loyalty. Customers who buy expect more for what they pay. Offers
     pushed on unhappy customers (target 'everyone') backfire: satisfaction drops and the
     wish to leave rises (Shah, Kumar et al. 2012: 1 in 5 cross-buyers is unprofitable and
-    that group carries 70% of customer losses).
+    that group carries 70% of customer losses). Besides the targeting rules of every contacting
+    policy (`targeting.py`), its own rule `satisfied` (the default) offers only to customers who
+    are satisfied; with `reach` below 1 it offers to that share of them, at random.
     """
 
     uplift: float = setting(0.2, "extra share of price per month once bought", decision("the policy's lever"),
@@ -23,8 +27,9 @@ class Upsell(Policy):
     every_months: int = setting(6, "months of tenure between offers", decision("the policy's lever"), ge=1, le=120)
     acceptance: float = setting(0.3, "acceptance at average loyalty; modelling choice",
                                 judgement(0.15, 0.45, "judgement"), ge=0, le=1)
-    target: str = setting("satisfied", "'satisfied' or 'everyone'", decision("the policy's lever"),
-                          pattern="^(satisfied|everyone)$")
+    target: Literal["satisfied", "everyone", "churn_risk", "responsive", "connected", "loyal"] = setting(
+        "satisfied", "satisfied (only the satisfied), or a targeting rule: everyone, churn_risk, responsive, "
+                     "connected, loyal (sim/policies/targeting.py)", decision("the policy's lever"))
     backfire: float = setting(0.1, "satisfaction lost by an unhappy customer pushed to buy",
                               judgement(0.05, 0.2, "Shah, Kumar et al. 2012 give the direction; judgement"), ge=0, le=1)
     expectation_rise: float = setting(0.25, "share of the uplift added to expectations",
@@ -47,15 +52,22 @@ class Upsell(Policy):
     revenues = ("upsell",)
     levers = (Lever("target", "Upsell", choices=("satisfied", "everyone"), off="off"),)
 
+    def response(self, market, firm, people):
+        """The chance of buying the upgrade: grows with loyalty, halved for the unhappy."""
+        c, p = market.customers, market.parameters
+        happy = c.satisfaction[people] >= p.satisfied_above
+        return np.clip(self.acceptance * (0.5 + c.loyalty[people]) * np.where(happy, 1.0, 0.5), 0, 1)
+
     def after_experience(self, market, firm, members):
         c, p, month = market.customers, market.parameters, market.month
         due = members[(c.tenure[members] > 0) & (c.tenure[members] % self.every_months == 0) & ~c.upsold[members]]
-        happy = c.satisfaction[due] >= p.satisfied_above
-        offered = due if self.target == "everyone" else due[happy]
+        if self.target == "satisfied":
+            offered = self.contacted(market, firm, due[c.satisfaction[due] >= p.satisfied_above], "everyone")
+        else:
+            offered = self.contacted(market, firm, due)
         happy = c.satisfaction[offered] >= p.satisfied_above
         market.ledger.charge(firm, "contacts", offered.size * self.contact_cost)
-        accept = np.clip(self.acceptance * (0.5 + c.loyalty[offered]) * np.where(happy, 1.0, 0.5), 0, 1)
-        bought = offered[market.streams.chance("upsell", month, offered, accept)]
+        bought = offered[market.streams.chance("upsell", month, offered, self.response(market, firm, offered))]
         c.upsold[bought] = True
         c.upsell_uplift[bought] = self.uplift
         c.expectation[bought] += self.expectation_rise * self.uplift
