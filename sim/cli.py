@@ -76,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     calib.add_argument("--trials", type=_positive, help="parameter sets to simulate in all (overrides calibrate.trials)")
     calib.set_defaults(command=cmd_calibrate)
 
+    opt = sub.add_parser("optimize", help="the best policy mix for a budget (the scenario's optimize section): "
+                                          "pareto.csv, the recommended mix and recommended.yaml")
+    _scenario_options(opt, "a scenario file with an optimize section, or a shipped name",
+                      "results/<name>/optimize-<timestamp>/")
+    opt.add_argument("--trials", type=_positive, help="mixes to simulate in all (overrides optimize.trials)")
+    opt.set_defaults(command=cmd_optimize)
+
     check = sub.add_parser("check-model", help="validation: the model against the published patterns and facts "
                                                 "(Bass docking, network effects, TARP, peer churn, WOM)")
     check.add_argument("--quick", action="store_true", help="small sizes (about a minute; for tests and CI)")
@@ -431,6 +438,51 @@ def cmd_calibrate(args) -> int:
         print(f"warning: the calibration report could not be written ({type(error).__name__}: {error})",
               file=sys.stderr)
     print(f"next: grapevine run {folder.path / 'calibrated.yaml'}")
+    return 0
+
+
+def cmd_optimize(args) -> int:
+    """Search, then the tables, recommended.yaml and the report (sim/experiments/optimize.py)."""
+    from .experiments import optimize
+    from .experiments.executors import ExecutorError, make_executor, scheduler_from
+    from .experiments.optimize_results import finalize, printout
+
+    if args.trials is not None:
+        if args.resume is not None:
+            raise InputError(f"--resume {args.resume}: the folder has its trials; give no --trials with it")
+        args.overrides = [*args.overrides, f"optimize.trials={args.trials}"]
+    folder = _open_folder(args, "optimize", optimize.design, optimize.resume, prefix="optimize-")
+    search, scheduler, workers = folder.plan, scheduler_from(args.scheduler, args.workers), args.workers or 1
+    if not args.quiet:
+        where = (f"the Dask cluster at {scheduler}" if scheduler else
+                 f"a local Dask cluster of {workers} workers" if workers > 1 else "serially")
+        scenario = search.experiment.scenario
+        print(f"{search.name}: {len(search.levers)} levers, {search.settings.trials} mixes x {search.reps} futures "
+              f"of {scenario.market.n_people:,} people over {scenario.market.months} months, {where} -> "
+              f"{folder.path}", file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        optimize.optimize(folder, make_executor(workers, scheduler), progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: every finished mix is in {folder.path}/trials.db\nfinish with: grapevine "
+              f"optimize --resume {folder.path}", file=sys.stderr)
+        return INTERRUPTED
+    except ExecutorError as error:
+        print(f"error: {error}\nfinish with: grapevine optimize --resume {folder.path}", file=sys.stderr)
+        return 1
+    outcome = finalize(folder)
+    print()
+    print(printout(outcome))
+    try:
+        from .outputs.optimize_report import write_report
+
+        print(f"report: {write_report(folder.path, outcome)}")
+    except Exception as error:  # noqa: BLE001 - the search is saved; say so
+        print(f"warning: the optimisation report could not be written ({type(error).__name__}: {error})",
+              file=sys.stderr)
+    print(f"files: {folder.path}/ (trials.csv, pareto.csv, recommended.yaml, pareto.png, trials.db)")
+    if outcome.best:
+        print(f"next: grapevine run {folder.path / 'recommended.yaml'}")
     return 0
 
 

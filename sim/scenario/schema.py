@@ -26,6 +26,7 @@ from ..parameters import MarketParameters
 from ..policies import Policy, check_together, make_policy
 from ..sectors import SectorName
 from .calibration import Calibrate, Observed, Posterior, check_sections
+from .optimize import Optimize, check_optimize
 
 ARM_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,59}$"
 SCENARIO_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$"
@@ -350,6 +351,8 @@ class Scenario(BaseModel):
         None, exclude=True, description="the free parameters and their priors, for `grapevine calibrate`")
     posterior: Posterior | None = Field(
         None, description="written by `grapevine calibrate`: each replication draws the fitted parameters from it")
+    optimize: Optimize | None = Field(  # not part of a run
+        None, exclude=True, description="levers, objective, budget and futures, for `grapevine optimize`")
 
     @field_validator("replications")
     @classmethod
@@ -374,6 +377,7 @@ class Scenario(BaseModel):
             if c.baseline is not None and c.baseline not in names:
                 raise Located(("compare", "baseline"), f"{c.baseline!r} is not a firm: choose one of {', '.join(names)}")
             check_sections(self)
+            check_optimize(self)
             return self
         if len(c.arms) < 2:
             raise Located(("compare", "arms"), "an arms comparison needs two or more arms")
@@ -401,6 +405,7 @@ class Scenario(BaseModel):
             except Located as error:
                 raise Located(where + error.loc, error.message) from None
         check_sections(self)  # observed, calibrate, posterior (sim/scenario/calibration.py)
+        check_optimize(self)  # sim/scenario/optimize.py
         return self
 
     def _size_from_customers(self) -> None:
