@@ -83,6 +83,14 @@ def _parser() -> argparse.ArgumentParser:
     opt.add_argument("--trials", type=_positive, help="mixes to simulate in all (overrides optimize.trials)")
     opt.set_defaults(command=cmd_optimize)
 
+    pilot = sub.add_parser("pilot", help="the test to run before rolling an arm out: customers and months for 80%% "
+                                         "power, and how much spillover hides (customer vs community randomisation)")
+    _scenario_options(pilot, "a scenario file (or a shipped name) with the arm", "results/<name>/pilot-<timestamp>/")
+    pilot.add_argument("--arm", help="the arm to pilot (the control keeps the baseline)")
+    pilot.add_argument("--share", type=float, default=0.5, help="share of customers (or communities) treated (0.5)")
+    pilot.add_argument("--replications", type=_positive, help="paired replications (default: the file's, or 16)")
+    pilot.set_defaults(command=cmd_pilot)
+
     check = sub.add_parser("check-model", help="validation: the model against the published patterns and facts "
                                                 "(Bass docking, network effects, TARP, peer churn, WOM)")
     check.add_argument("--quick", action="store_true", help="small sizes (about a minute; for tests and CI)")
@@ -483,6 +491,24 @@ def cmd_optimize(args) -> int:
     print(f"files: {folder.path}/ (trials.csv, pareto.csv, recommended.yaml, pareto.png, trials.db)")
     if outcome.best:
         print(f"next: grapevine run {folder.path / 'recommended.yaml'}")
+    return 0
+
+
+def cmd_pilot(args) -> int:
+    """Simulate the rollout and the two pilots, then the design (sim/experiments/pilot.py)."""
+    from .experiments import pilot
+
+    if args.resume is not None and args.arm:
+        raise InputError(f"--resume {args.resume}: the folder has its arm; give no --arm with it")
+    folder = _open_folder(args, "pilot", lambda scenario, source: pilot.design(
+        scenario, args.arm, source, args.share, args.replications), pilot.resume, prefix="pilot-")
+    status = _run(folder, args, fn=pilot.run_fn(folder.plan))
+    if status is not None:
+        return status
+    found = pilot.finish(folder)
+    print()
+    print(pilot.printout(found))
+    print(f"\nfiles: {folder.path}/ (pilot.csv, runs/, manifest.json)")
     return 0
 
 

@@ -156,6 +156,10 @@ class Policy(Plugin, BaseModel):
         if not cls.__dict__.get("abstract", False):  # a base for policies (Contacting) is not one
             Policy.registry[cls.__name__] = cls
 
+    def identity(self) -> str:
+        """What a firm runs once: its kind (a pilot's wrapper: the kind and the group)."""
+        return type(self).__name__
+
     def response(self, market, firm: int, people: np.ndarray) -> np.ndarray:
         """How strongly each of `people` would respond to this policy's contact (the `responsive`
         targeting rule, `targeting.py`): by default their loyalty, as offers are accepted."""
@@ -199,7 +203,7 @@ def check_together(policies) -> None:
     """A firm runs each kind of policy once, and no two policies that do the same job."""
     kinds, jobs = {}, {}
     for policy in policies:
-        kind = type(policy).__name__
+        kind = policy.identity()
         if kind in kinds:
             raise ValueError(f"{kind} is listed twice: a firm runs each policy once (set its settings in one entry)")
         kinds[kind] = policy
