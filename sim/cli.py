@@ -553,6 +553,11 @@ def cmd_validate(args) -> int:
     if scenario.posterior is not None:
         print(f"  calibrated: each replication draws {', '.join(scenario.posterior.parameters)} from a posterior of "
               f"{len(scenario.posterior.draws)} draws")
+    if scenario.optimize is not None:
+        o = scenario.optimize
+        budget = f", budget {o.budget:,.0f} {scenario.currency} a month" if o.budget is not None else ""
+        print(f"  optimize: {', '.join(o.levers)}; {o.objective}{budget}, {o.trials} mixes x {o.replications} "
+              f"futures ({o.robust_against})")
     if scenario.sweep is not None:
         from .experiments import sweep
 

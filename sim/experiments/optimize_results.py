@@ -171,3 +171,17 @@ def printout(outcome: Outcome) -> str:
     show["retention"] = show["retention"].map(lambda v: f"{v:.1f}")
     lines.append(show.drop(columns=["within_budget"]).to_string(index=False))
     return "\n".join(lines)
+
+
+def optimize_scenario(scenario, workers: int = 1, out=None, progress: bool = False) -> Outcome:
+    """Optimise a scenario (with an optimize section) in one call: in `out`, kept, or in a temporary
+    folder that is removed (the Outcome holds every table; `outcome.recommended` is recommended.yaml
+    as data, `sim.scenario.from_data(outcome.recommended)` makes it a Scenario)."""
+    from .executors import make_executor
+    from .folder import kept_or_temporary
+    from .optimize import design, optimize
+
+    with kept_or_temporary(out, scenario.name) as where:
+        folder = RunFolder.create(design(scenario), where)
+        optimize(folder, make_executor(workers), progress=progress)
+        return finalize(folder)

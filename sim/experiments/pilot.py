@@ -122,7 +122,6 @@ def design(scenario: Scenario, arm: str | None, source: str = "scenario", share:
             raise InputError(f"{source}: arm {arm} sets {path} for everyone: a pilot gives some customers a policy "
                              f"and cannot give some of them a market or firm setting")
     data = scenario.resolved()
-    data.pop("posterior", None) if scenario.posterior is None else None
     arms = [a for a in data["compare"]["arms"] if a["name"] in (groups.baseline, arm)]
     data["compare"]["arms"] = arms + [pilot_arm(scenario, arm, by, share) for by in ("customer", "community")]
     data["compare"]["baseline"] = groups.baseline
@@ -299,3 +298,17 @@ def printout(found: Design) -> str:
         lines.append("Note: on a scale-free network a 'community' is a block of consecutive people, not a "
                      "neighbourhood; the community design is then no better than the customer design.")
     return "\n".join(lines)
+
+
+def pilot_scenario(scenario: Scenario, arm: str, share: float = 0.5, replications: int | None = None,
+                   workers: int = 1, out=None, progress: bool = False) -> Design:
+    """Design the pilot of `arm` in one call: in `out`, kept, or in a temporary folder that is removed."""
+    from .executors import make_executor
+    from .folder import kept_or_temporary
+    from .runner import execute
+
+    with kept_or_temporary(out, scenario.name) as where:
+        experiment = design(scenario, arm, share=share, replications=replications)
+        folder = RunFolder.create(experiment, where)
+        execute(folder, make_executor(workers), progress=progress, fn=run_fn(experiment))
+        return finish(folder)

@@ -60,8 +60,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import validated
 from ..provenance import decision, setting
-from . import targeting
-from .targeting import Target
+from .targeting import Target, chosen
 
 
 @dataclass(frozen=True)
@@ -196,7 +195,7 @@ class Contacting(Policy):
 
     def contacted(self, market, firm: int, due: np.ndarray, rule: str | None = None) -> np.ndarray:
         """The due customers it contacts: its `reach` share of them by its `target` rule (or `rule`)."""
-        return targeting.chosen(self, market, firm, due, type(self).__name__, rule)
+        return chosen(self, market, firm, due, type(self).__name__, rule)
 
 
 def check_together(policies) -> None:
