@@ -145,5 +145,7 @@ def test_customer_table_has_one_row_per_person():
 
 
 def test_the_market_is_seeded_through_mesa():
-    market = make_market(seed=12)
-    assert market._seed == 12
+    # Mesa's own generators (model.rng, model.random) follow the seed: same seed, same draws
+    first, again, other = make_market(seed=12), make_market(seed=12), make_market(seed=13)
+    assert first.rng.random() == again.rng.random() != other.rng.random()
+    assert first.random.random() == again.random.random() != other.random.random()
