@@ -194,6 +194,7 @@ class Size:
     npv_seeds: int
     scenario_people: int | None  # None: each scenario's own size
     scenario_seeds: int
+    market_settings: tuple = ()  # (name, value) pairs changed in the default market (bench/calibrate.py)
 
 
 QUICK = Size("quick", **record()["sizes"]["quick"])
@@ -507,17 +508,19 @@ def people_told(market: Market, talkers: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def _default_market(size: Size) -> MarketFacts:
-    return measure_market(size.market_seeds, size.market_people)
+    return measure_market(size.market_seeds, size.market_people, **dict(size.market_settings))
 
 
 @lru_cache(maxsize=4)
 def _recovery_market(size: Size) -> MarketFacts:
-    return measure_market(size.market_seeds, size.market_people, policies=("ServiceRecovery(effort=1)",))
+    return measure_market(size.market_seeds, size.market_people, policies=("ServiceRecovery(effort=1)",),
+                          **dict(size.market_settings))
 
 
 @lru_cache(maxsize=4)
 def _no_contract_market(size: Size) -> MarketFacts:
-    return measure_market(size.market_seeds, size.market_people, peer=True, contract_months=0)
+    return measure_market(size.market_seeds, size.market_people, peer=True,
+                          **{**dict(size.market_settings), "contract_months": 0})
 
 
 def check_complaint_rate(size: Size) -> list[Check]:
