@@ -1,6 +1,6 @@
 """Validation: does the model reproduce the patterns and facts it was built from?
 
-    from sim.validation import check_model, format_table
+    from sim.experiments.validation import check_model, format_table
     checks = check_model(quick=True)
     print(format_table(checks))
 
