@@ -187,10 +187,10 @@ class Experiment:
     def tasks(self) -> Iterator[RunTask]:
         """Every run, point by point, run by run, replication by replication (lazily)."""
         if not self.points:
-            yield from tasks_of(self.scenario, None, self.runs, self.replications)
+            yield from tasks_of(self.scenario, None, self.runs, self.reps)
             return
         for i in range(len(self.points)):
-            yield from tasks_of(self.point_scenario(i), i, self.runs, self.replications)
+            yield from tasks_of(self.point_scenario(i), i, self.runs, self.reps)
 
     def seeds(self) -> dict[str, int]:
         return {str(r): replication_seed(self.scenario.seed, r) for r in range(self.reps)}
