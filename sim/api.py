@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .experiments import Experiment, RunFolder
+from .experiments import Experiment, RunFolder, preflight
 from .experiments.executors import make_executor
 from .experiments.folder import kept_or_temporary
 from .experiments.run import finalize
@@ -53,9 +53,10 @@ def run_scenario(scenario_or_path: Scenario | str | Path, *, replications: int |
     scenario, source = _scenario(scenario_or_path, replications, overrides)
     if not isinstance(workers, int) or workers < 1:
         raise InputError(f"workers = {workers!r} is not allowed: give a whole number, 1 or more")
+    plan = Experiment.single(scenario, source)
     with kept_or_temporary(out, scenario.name) as where:
-        folder = RunFolder.create(Experiment.single(scenario, source), where, source=source,
-                                  overrides=override_paths(overrides))
+        preflight.check(plan, where, workers=min(workers, plan.total))  # memory, disk, a writable folder
+        folder = RunFolder.create(plan, where, source=source, overrides=override_paths(overrides))
         execute(folder, make_executor(min(workers, folder.plan.total)), progress=progress)
         finalize(folder)
         results = Results.load(folder.path)

@@ -10,7 +10,7 @@ from .policies import Policy, make_policy
 class Firm(BaseModel):
     """One firm of the market. Policies are plug-ins (see `sim.policies`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False)
 
     name: str = Field("Firm", min_length=1, max_length=60, description="shown in tables and plots")
     quality: float = Field(
@@ -39,6 +39,9 @@ class Firm(BaseModel):
     def _policies_from_names(cls, value):
         if isinstance(value, (str, Policy, dict)):
             value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{value!r} is not allowed: give a policy or a list of policies (names such as "
+                             f"SmallGifts, Policy objects, or {{'kind': Name, setting: value}} mappings)")
         return tuple(make_policy(item) for item in value)
 
     def label(self) -> str:

@@ -110,10 +110,16 @@ class Experiment:
                 data = copy.deepcopy(base)
                 set_at(data, path, value)
                 try:
-                    validate(data, "")
+                    kept = get_at(validate(data, "").resolved(), path)
                 except InputError as error:
                     detail = error.problems[0].split(": ", 1)[-1].split(" is not allowed: ", 1)[-1]
                     problems.append(f"{source}: {section}{name} = {_short(value)} is not allowed: {detail}")
+                    continue
+                if _number(value) and kept != value:  # a setting the scenario decides itself
+                    why = (" (with network edge_list the file decides the number of people)"
+                           if path == ("market", "n_people") else "")
+                    problems.append(f"{source}: {section}{name} = {_short(value)} cannot be varied here: the "
+                                    f"scenario sets it to {_short(kept)}{why}")
         if problems:
             raise InputError(list(dict.fromkeys(problems))[:20])
         for i in range(len(experiment.points)):
@@ -195,6 +201,10 @@ class Experiment:
         return cls.varying(body["kind"], scenario, body["settings"], points, source=source,
                            runs=_tuple(body.get("runs")), replications=body.get("replications"),
                            extra=body.get("extra") or {})
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _tuple(value) -> tuple | None:
