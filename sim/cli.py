@@ -431,7 +431,7 @@ def cmd_validate(args) -> int:
     groups = scenario.groups
     plan = Experiment.single(scenario, str(path))
     needs = preflight.estimate(plan)
-    preflight.check_memory(needs)
+    preflight.check_memory(needs, source=str(path))
     print(f"{path}: ok - {scenario.name}: {'head to head' if groups.head_to_head else 'arms'} "
           f"{', '.join(groups.names)} (baseline {groups.baseline}), {scenario.replications} replications, "
           f"{scenario.market.n_people:,} people, {scenario.market.months} months")
@@ -441,7 +441,7 @@ def cmd_validate(args) -> int:
 
         plan = sweep.design(scenario, str(path))
         needs = preflight.estimate(plan)
-        preflight.check_memory(needs)
+        preflight.check_memory(needs, source=str(path))
         print(f"  sweep: {scenario.sweep.method.replace('_', ' ')} of {len(plan.points):,} points over "
               f"{', '.join(plan.settings)} = {plan.total:,} runs; needs {needs.describe()}")
     return 0

@@ -213,4 +213,6 @@ def _tuple(value) -> tuple | None:
 
 def _short(v) -> str:
     text = json.dumps(v) if isinstance(v, (list, dict)) else repr(v)
-    return text if len(text) <= 50 else text[:47] + "..."
+    if len(text) <= 50:
+        return text
+    return f"'...{v[-44:]}'" if isinstance(v, str) else text[:47] + "..."  # a path's end names the file

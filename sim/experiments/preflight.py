@@ -10,8 +10,9 @@ The estimates are rough (within a factor of about two) and deliberately on the h
 come from the engine's arrays and from this project's bench on its 2-core machine
 (bench/README.md: 1,000,000 people x 96 months in 12.2 s, 2.4 s of it the network; peak memory
 844 MB): about 150 bytes per person plus 60 per person and firm (the state arrays, measured at
-200,000 people with 1 to 5 firms), 70 bytes per stored tie while the network is built (measured
-at 200,000 people with mean_degree 10 to 100), and a Python process of about 200 MB.
+200,000 people with 1 to 5 firms), 75 bytes per stored tie while the network is built (90 for
+scale-free; measured at 40,000 to 200,000 people with mean_degree 10 to 100), and a Python
+process of about 200 MB.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from ..errors import InputError
 PROCESS_BYTES = 200e6  # Python, numpy, pandas, Mesa: one worker process before its first market
 PERSON_BYTES = 150.0  # customer state arrays, per person
 PERSON_FIRM_BYTES = 60.0  # per person and firm (who heard what about which firm, ...)
-TIE_BYTES = 70.0  # per stored tie (both directions) while the CSR network is built
+TIE_BYTES = {"scale_free": 90.0}  # per stored tie (both directions) while the CSR network is built
+TIE_BYTES_OTHERWISE = 75.0
 PERSON_MONTH_SECONDS = 7.8e-8  # bench: 1M people x 96 months ~ 9.8 s at mean_degree 10
 TIE_MONTH_SECONDS = 2.5e-9  # per stored tie and month (word of mouth, peer churn)
 MONTH_SECONDS = 1.5e-3  # per month whatever the size (about a hundred numpy calls)
@@ -67,7 +69,8 @@ def estimate(plan, runs: int | None = None) -> Needs | None:
     firms = len(scenario.firms)
     base = scenario.market.model_dump()
     market_paths = [(j, path[1]) for j, path in enumerate(plan.paths) if len(path) == 2 and path[0] == "market"]
-    keys = ("n_people", "mean_degree", "network", "months", "warm_up_months", "edge_list_path", "community_size")
+    keys = ("n_people", "mean_degree", "network", "months", "warm_up_months", "edge_list_path", "community_size",
+            "between_community_share")
     shapes: Counter = Counter()
     for point in plan.points or [()]:
         market = dict(base)
@@ -78,13 +81,14 @@ def estimate(plan, runs: int | None = None) -> Needs | None:
     per_point = plan.runs_per_point
     seconds = disk = 0.0
     largest = (0.0, "")
-    for (people, degree, network, months, warm_up, edges, group), count in shapes.items():
+    for (people, degree, network, months, warm_up, edges, group, between), count in shapes.items():
         if network == "edge_list" and edges:
             people, ties = edge_list_size(edges)
             stored = 2 * ties
         else:
-            stored = stored_ties(network, int(people), int(degree), int(group))
-        memory = PROCESS_BYTES + people * (PERSON_BYTES + PERSON_FIRM_BYTES * firms) + TIE_BYTES * stored
+            stored = stored_ties(network, int(people), int(degree), int(group), float(between))
+        memory = (PROCESS_BYTES + people * (PERSON_BYTES + PERSON_FIRM_BYTES * firms)
+                  + TIE_BYTES.get(network, TIE_BYTES_OTHERWISE) * stored)
         if memory > largest[0]:
             largest = (memory, f"{int(people):,} people, {int(stored) // 2:,} ties")
         share = count * per_point / max(plan.total, 1) * total_runs  # of the runs asked for
@@ -96,7 +100,7 @@ def estimate(plan, runs: int | None = None) -> Needs | None:
     return Needs(total_runs, largest[0], seconds, disk, largest[1])
 
 
-def stored_ties(network: str, people: int, degree: int, group: int) -> int:
+def stored_ties(network: str, people: int, degree: int, group: int, between: float) -> int:
     """Ties the generated network stores (each twice, once per end)."""
     if network == "complete":
         return 0
@@ -104,7 +108,8 @@ def stored_ties(network: str, people: int, degree: int, group: int) -> int:
         return 2 * people * max(1, min(degree // 2, (people - 1) // 2))
     if network == "scale_free":
         return 2 * people * max(1, min(degree // 2, people - 1))
-    return people * degree  # communities: about mean_degree each
+    inside = min(degree * (1 - between), group - 1)  # a group of `group` people is at most a clique
+    return int(people * (inside + degree * between))  # communities
 
 
 def check(plan, where: Path, runs: int | None = None, workers: int = 1, local: bool = True) -> Needs | None:
@@ -123,21 +128,23 @@ def check(plan, where: Path, runs: int | None = None, workers: int = 1, local: b
                          f"{place} has {size(free)} free: fewer replications, months or points, or give --out a "
                          f"folder on a larger disk")
     if needs is not None and local:
-        check_memory(needs, workers)
+        check_memory(needs, workers, getattr(plan, "source", ""))
     return needs
 
 
-def check_memory(needs: Needs, workers: int = 1) -> None:
+def check_memory(needs: Needs, workers: int = 1, source: str = "") -> None:
+    """Refuse a run this machine cannot hold, or more local workers than can hold one run each."""
     total, available = machine_memory()
     if total is None:
         return
+    label = f"{source}: " if source else ""
     if needs.run_bytes > total:
-        raise InputError(f"a run needs about {size(needs.run_bytes)} of memory ({needs.largest}); this machine has "
+        raise InputError(f"{label}a run needs about {size(needs.run_bytes)} of memory ({needs.largest}); this machine has "
                          f"{size(total)}: fewer people, a smaller mean_degree, or a machine with more memory "
                          f"(--scheduler)")
     if workers > 1 and needs.run_bytes > DASK_TERMINATE * total / workers:
         fits = max(1, int(DASK_TERMINATE * total // needs.run_bytes))
-        raise InputError(f"--workers {workers}: each local worker may use {size(total / workers)} (this machine's "
+        raise InputError(f"{label}--workers {workers}: each local worker may use {size(total / workers)} (this machine's "
                          f"{size(total)} shared by {workers}); a run needs about {size(needs.run_bytes)} "
                          f"({needs.largest}): use --workers {fits}" + (" (serial)" if fits == 1 else ""))
     if available is not None and needs.run_bytes * max(workers, 1) > available:
@@ -159,7 +166,8 @@ def writable(where: Path) -> Path:
     """The folder in which `where` will be made (or `where` itself, if it exists), checked to be a
     folder this process may write in; InputError otherwise."""
     where = Path(where)
-    place = next((p for p in (where, *where.parents) if p.exists()), Path("."))
+    absolute = where.absolute()
+    place = next(p for p in (absolute, *absolute.parents) if p.exists())
     if not place.is_dir():
         raise InputError(f"cannot write {where}: {place} is a file, not a folder; give --out a folder you can "
                          f"write to")
@@ -178,10 +186,13 @@ def _read_only(path: Path) -> bool:
 
 
 def free_bytes(path: Path) -> float | None:
+    """Free bytes where `path` is; None for a file system that does not say (/proc: no blocks at
+    all), where the folder's creation will tell."""
     try:
-        return float(shutil.disk_usage(path).free)
-    except OSError:  # a file system that does not say (/proc): the folder's creation will tell
+        usage = shutil.disk_usage(path)
+    except OSError:
         return None
+    return float(usage.free) if usage.total > 0 else None
 
 
 def machine_memory() -> tuple[float | None, float | None]:
