@@ -348,9 +348,7 @@ def cmd_plot(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from .experiments import sweep
-
-    from .experiments import Experiment
+    from .experiments import Experiment, sweep
 
     opened = _open_folder(args, "sweep", sweep.design, Experiment.from_description, prefix="sweep-")
     return _run_then(opened, args, _finish_sweep)
@@ -443,6 +441,14 @@ def cmd_validate(args) -> int:
         needs = preflight.estimate(plan)
         preflight.check_memory(needs, source=str(path))
         print(f"  sweep: {scenario.sweep.method.replace('_', ' ')} of {len(plan.points):,} points over "
+              f"{', '.join(plan.settings)} = {plan.total:,} runs; needs {needs.describe()}")
+    if scenario.sensitivity is not None:
+        from .experiments import sensitivity
+
+        plan = sensitivity.experiment(scenario, source=str(path))
+        needs = preflight.estimate(plan)
+        preflight.check_memory(needs, source=str(path))
+        print(f"  sensitivity: {scenario.sensitivity.method} sample of {len(plan.points):,} points over "
               f"{', '.join(plan.settings)} = {plan.total:,} runs; needs {needs.describe()}")
     return 0
 

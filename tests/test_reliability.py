@@ -66,6 +66,7 @@ def one_line(err: str) -> str:
 
 
 # --- 1. folders are never shared ----------------------------------------------------------------
+@pytest.mark.slow
 def test_two_runs_started_together_get_their_own_folders(tmp_path):
     """Started in the same second, two runs with different seeds write two folders, each whole."""
     for seed in (1, 2):
@@ -316,6 +317,7 @@ def test_resume_of_a_folder_of_another_kind_says_which(tmp_path, capsys):
         one_line(capsys.readouterr().err)
 
 
+@pytest.mark.slow
 def test_sensitivity_resumes_to_the_same_tables(tmp_path, capsys):
     path = tiny(tmp_path, extra=SENSITIVITY)
     out = tmp_path / "sensitivity"

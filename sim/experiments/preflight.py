@@ -39,7 +39,7 @@ RUN_SECONDS = 0.05  # set-up and saving a run
 RUN_FILE_BYTES = 32_000  # a run's Parquet file: column metadata, whatever its length
 ROW_BYTES = {"run": 100 + 450, "sweep": 100 + 100, "sensitivity": 100}  # per output row: the run file, the final tables
 POINT_BYTES = 3_000  # a sweep or sensitivity point's rows of summary.csv and comparison.csv
-MIN_FREE_BYTES = 1e6
+MARGIN_BYTES = 256e3  # the manifest, the figures' temp files: room kept besides the estimate
 ANNOUNCE_SECONDS = 600.0  # a plan expected to take longer than this is announced with its time
 DASK_TERMINATE = 0.95  # a Dask worker is restarted above this share of its memory limit
 
@@ -120,8 +120,8 @@ def check(plan, where: Path, runs: int | None = None, workers: int = 1, local: b
     needs = estimate(plan, runs)
     free = free_bytes(place)
     wanted = needs.disk_bytes if needs else 0.0
-    if free is not None and free < max(wanted, MIN_FREE_BYTES):
-        if free < MIN_FREE_BYTES:
+    if free is not None and free < wanted + MARGIN_BYTES:
+        if free < MARGIN_BYTES:
             raise InputError(f"{where}: the disk is full ({size(free)} free in {place}); free some space, or "
                              f"give --out a folder on another disk")
         raise InputError(f"{where}: needs about {size(wanted)} on disk for {needs.runs:,} runs and the tables; "
