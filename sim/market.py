@@ -114,7 +114,7 @@ class Market(mesa.Model):
 
     def run(self, months: int | None = None) -> Market:
         """Run to the horizon (or for `months` more months); returns the market."""
-        if months is not None and (not isinstance(months, (int, np.integer)) or isinstance(months, bool) or months < 0):
+        if months is not None and not _whole(months):
             raise ValueError(f"months = {months!r} is not allowed: give a whole number of months, 0 or more "
                              f"(or leave it out to run to the horizon)")
         stop = self.month + months if months is not None else self.parameters.months
@@ -221,8 +221,13 @@ def _check_seed(name: str, value: Any) -> None:
     also be a numpy Generator or SeedSequence, which Mesa takes as they are."""
     if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence, np.random.BitGenerator)):
         return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+    if not _whole(value):
         raise ValueError(f"{name} = {value!r} is not allowed: give a whole number, 0 or more (or leave it out)")
+
+
+def _whole(value: Any) -> bool:
+    """A whole number, 0 or more (True and False are not numbers here)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0
 
 
 def _people_of_file(p, people: int):

@@ -175,7 +175,7 @@ def complete(n: int, nominal_degree: int) -> SocialNetwork:
 
 MAX_EDGE_LIST_BYTES = 2 * 2**30
 MAX_PEOPLE = 50_000_000  # as MarketParameters.n_people
-_STRENGTH = {"1": True, "true": True, "strong": True, "yes": True, "0": False, "false": False, "weak": False, "no": False}
+_STRENGTH = {**dict.fromkeys(("1", "true", "strong", "yes"), True), **dict.fromkeys(("0", "false", "weak", "no"), False)}
 
 
 @dataclass(frozen=True)

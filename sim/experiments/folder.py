@@ -2,13 +2,17 @@
 
     results/<scenario>/<prefix><timestamp>/
         manifest.json            what was run (the experiment, seeds), versions, git commit, times, hash
-        runs/<key>.parquet       each task's result as soon as it arrives (temp file + os.replace)
+        runs/<key>.parquet       each task's result as soon as it arrives (temp file + os.replace),
+                                 stamped in its metadata: experiment hash, run, arm, replication, seed
         ...                      the final tables and figures of the command
 
-A folder is created atomically (two commands started in the same second get two folders) and is
-never written over. Final files depend only on the saved runs, never on the clock or the number
-of workers, so a resumed folder ends with the same files as an uninterrupted one (the manifest
-keeps the times). A killed process leaves at most hidden temp files, which a resume removes.
+A folder is created atomically (two commands started in the same second get two folders; an
+empty `--out` is claimed by creating its manifest exclusively) and is never written over; a
+folder that cannot be made or written leaves nothing behind. Final files depend only on the
+saved runs, never on the clock or the number of workers, so a resumed folder ends with the same
+files as an uninterrupted one (the manifest keeps the times). A killed process leaves at most
+hidden temp files, which a resume removes; a resume trusts no saved run it cannot read or whose
+stamp is not this folder's, and runs it again.
 """
 
 from __future__ import annotations
@@ -191,7 +195,10 @@ class NewFolder:
         """Remove what this command made: the folders, or its files in a claimed empty `out`."""
         if self.path not in self.made:
             for child in list(self.path.iterdir()) if self.path.is_dir() else []:
-                shutil.rmtree(child) if child.is_dir() else child.unlink(missing_ok=True)
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
         remove_made(self.made)
 
 

@@ -6,13 +6,17 @@ checked before anything is written or run.
                                            # memory is too small; returns the estimate
     needs.describe()                       # 'about 180 MB of memory per run, ...'
 
-The estimates are rough (within a factor of about two) and deliberately on the high side. They
-come from the engine's arrays and from this project's bench on its 2-core machine
-(bench/README.md: 1,000,000 people x 96 months in 12.2 s, 2.4 s of it the network; peak memory
-844 MB): about 150 bytes per person plus 60 per person and firm (the state arrays, measured at
-200,000 people with 1 to 5 firms), 75 bytes per stored tie while the network is built (90 for
-scale-free; measured at 40,000 to 200,000 people with mean_degree 10 to 100), and a Python
-process of about 200 MB.
+The estimates are rough and deliberately on the high side; where their figures come from:
+- memory: the state arrays take about 150 bytes per person plus 60 per person and firm (peak RSS
+  at 200,000 people with 1 to 5 firms); building the network about 75 bytes per stored tie, 90
+  for scale-free (tracemalloc peaks at 40,000 to 200,000 people, mean_degree 10 to 100: the
+  estimate is 1.1 to 1.35 times the peak, and tests/test_reliability.py keeps it above the peak
+  and within twice it); a Python process with its libraries about 200 MB (peak RSS);
+- time: bench/README.md, measured on this project's 2-core machine (1,000,000 people x 96
+  months in 12.2 s, 2.4 s of it the network), with the share of the ties taken from the ratio of
+  monthly times at mean_degree 10 and 100 measured in one session;
+- disk: a run's Parquet file is about 32 kB plus 100 bytes per row (month and firm), the final
+  time series about 450 bytes per row as Parquet and CSV (measured at 13 to 601 rows).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ MONTH_SECONDS = 1.5e-3  # per month whatever the size (about a hundred numpy cal
 TIE_BUILD_SECONDS = 2.4e-7  # bench: 10M stored ties built in 2.4 s
 RUN_SECONDS = 0.05  # set-up and saving a run
 RUN_FILE_BYTES = 32_000  # a run's Parquet file: column metadata, whatever its length
-ROW_BYTES = {"run": 100 + 450, "sweep": 100 + 100, "sensitivity": 100}  # per output row: the run file, the final tables
+ROW_BYTES = {"run": 100 + 450, "sweep": 100 + 100, "sensitivity": 100}  # per row: run file + final tables
 POINT_BYTES = 3_000  # a sweep or sensitivity point's rows of summary.csv and comparison.csv
 MARGIN_BYTES = 256e3  # the manifest, the figures' temp files: room kept besides the estimate
 ANNOUNCE_SECONDS = 600.0  # a plan expected to take longer than this is announced with its time
@@ -139,13 +143,13 @@ def check_memory(needs: Needs, workers: int = 1, source: str = "") -> None:
         return
     label = f"{source}: " if source else ""
     if needs.run_bytes > total:
-        raise InputError(f"{label}a run needs about {size(needs.run_bytes)} of memory ({needs.largest}); this machine has "
-                         f"{size(total)}: fewer people, a smaller mean_degree, or a machine with more memory "
-                         f"(--scheduler)")
+        raise InputError(f"{label}a run needs about {size(needs.run_bytes)} of memory ({needs.largest}); this "
+                         f"machine has {size(total)}: fewer people, a smaller mean_degree, or a machine with more "
+                         f"memory (--scheduler)")
     if workers > 1 and needs.run_bytes > DASK_TERMINATE * total / workers:
         fits = max(1, int(DASK_TERMINATE * total // needs.run_bytes))
-        raise InputError(f"{label}--workers {workers}: each local worker may use {size(total / workers)} (this machine's "
-                         f"{size(total)} shared by {workers}); a run needs about {size(needs.run_bytes)} "
+        raise InputError(f"{label}--workers {workers}: each local worker may use {size(total / workers)} (this "
+                         f"machine's {size(total)} shared by {workers}); a run needs about {size(needs.run_bytes)} "
                          f"({needs.largest}): use --workers {fits}" + (" (serial)" if fits == 1 else ""))
     if available is not None and needs.run_bytes * max(workers, 1) > available:
         print(f"warning: the runs need about {size(needs.run_bytes * max(workers, 1))} of memory and "

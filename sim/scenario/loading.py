@@ -263,11 +263,19 @@ def _absolute(text: str, folder: Path) -> str:
     return str(path if path.is_absolute() else folder / path)
 
 
+def _edge_list_market(data: Any) -> dict | None:
+    """The market section, when it takes its network from a file."""
+    market = data.get("market") if isinstance(data, dict) else None
+    if (isinstance(market, dict) and market.get("network") == "edge_list"
+            and isinstance(market.get("edge_list_path"), str)):
+        return market
+    return None
+
+
 def _population_given(data: Any, name: str, root, from_command_line) -> None:
     """`market.n_people` given with an edge list must agree with the file: it is never ignored."""
-    market = data.get("market") if isinstance(data, dict) else None
-    if not (isinstance(market, dict) and market.get("network") == "edge_list" and "n_people" in market
-            and isinstance(market.get("edge_list_path"), str)):
+    market = _edge_list_market(data)
+    if market is None or "n_people" not in market:
         return
     people = _edge_list_people(market["edge_list_path"], lambda loc: _where(name, root, loc, from_command_line))
     if market["n_people"] != people:
@@ -278,8 +286,8 @@ def _population_given(data: Any, name: str, root, from_command_line) -> None:
 
 
 def _people_from_edge_list(data: Any, where: Callable[[tuple], str]) -> None:
-    market = data.get("market") if isinstance(data, dict) else None
-    if isinstance(market, dict) and market.get("network") == "edge_list" and isinstance(market.get("edge_list_path"), str):
+    market = _edge_list_market(data)
+    if market is not None:
         market["n_people"] = _edge_list_people(market["edge_list_path"], where)
 
 
