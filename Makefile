@@ -1,10 +1,13 @@
 # The two commands of the README: `make demo` and `make test`.
 # Each creates .venv on first use and installs what it needs (again when pyproject.toml changes).
+# PYTHON and VENV can be given (`make test-fast PYTHON=python3.12 VENV=.venv-3.12`).
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
+# the other Pythons `make test-matrix` looks for (3.11 gets Mesa 3.3; 3.12 and 3.13 get Mesa 3.5)
+MATRIX ?= 3.12 3.13
 
-.PHONY: demo test test-fast install bench clean
+.PHONY: demo test test-fast test-matrix install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +31,17 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+# the specification tests (rules, policies, scenario files, API): about a minute on 2 cores
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest -m "not slow and not browser and not cluster and not notebooks"
+
+# The fast tier and the dashboard in Chromium on each Python of MATRIX found here (own venvs,
+# .venv-3.12, ...), and a shipped scenario's results compared byte for byte with this Python's.
+test-matrix: $(VENV)/.installed-test
+	MATRIX="$(MATRIX)" DEFAULT_VENV="$(VENV)" .ci/test-matrix
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_engine.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venv-3.* build *.egg-info

@@ -241,7 +241,7 @@ class TwinMarket(mesa.Model):
 
     def __init__(self, firm: Firm | None = None, *, seed: int | None = None, recovery: ServiceRecovery | None = None,
                  **parameters: Any):
-        super().__init__(seed=seed)
+        super().__init__(rng=seed)  # Mesa 3.5 warns about seed=; an int seeds both generators alike
         self.p = p = make_parameters(**parameters)
         self.firm = firm or Firm()
         if any(not isinstance(policy, ServiceRecovery) for policy in self.firm.policies):

@@ -15,6 +15,7 @@ dashboard), and `cli` (the `grapevine` command).
 
 from .firm import Firm
 from .market import Market
+from .batch import batch_run
 from .parameters import MarketParameters, make_parameters
 from .policies import (
     IgnoreUntilRenewal,
@@ -29,7 +30,7 @@ from .policies import (
 )
 
 __all__ = [
-    "Market", "Firm", "MarketParameters", "make_parameters", "Policy",
+    "Market", "batch_run", "Firm", "MarketParameters", "make_parameters", "Policy",
     "IgnoreUntilRenewal", "RenewalCall", "ServiceRecovery", "SmallGifts", "ProactiveCheckIns",
     "RetentionOffers", "WinBackOffers", "Upsell", "run_scenario", "Results", "load_scenario",
 ]

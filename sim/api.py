@@ -19,8 +19,9 @@ from .errors import InputError
 from .experiments import Experiment, RunFolder, preflight
 from .experiments.executors import make_executor
 from .experiments.folder import kept_or_temporary
-from .experiments.run import finalize
-from .experiments.runner import execute
+from .experiments.robustness import MODES, run_pass
+from .experiments.robustness import plan as run_plan
+from .experiments.run import finalize, run_replications
 from .outputs.results import Results
 from .parameters import MarketParameters
 from .scenario import Scenario, find_scenario, from_data, load_scenario, validate
@@ -56,11 +57,13 @@ def _scenario(scenario_or_path: Scenario | str | Path, replications: int | None,
 
 
 def run_scenario(scenario_or_path: Scenario | str | Path, *, replications: int | None = None, workers: int = 1,
-                 out: str | Path | None = None, progress: bool = False, **overrides: Any) -> Results:
+                 out: str | Path | None = None, progress: bool = False, robustness: str = "off",
+                 **overrides: Any) -> Results:
     """Run a scenario (a `Scenario`, a file, or a shipped scenario's name) and return its Results.
 
     `out` keeps the run folder (as `grapevine run` writes it); without it the runs go to a temporary
-    folder that is removed, and the Results hold every table in memory (`Results.save` writes them)."""
+    folder that is removed, and the Results hold every table in memory (`Results.save` writes them).
+    `robustness` "quick" or "full" adds what each verdict hinges on (`Results.robustness_lines`)."""
     if not isinstance(scenario_or_path, (Scenario, str, Path)):
         raise InputError(f"scenario = {scenario_or_path!r} is not allowed: give a Scenario, a scenario file or the "
                          f"name of a shipped scenario")
@@ -69,12 +72,17 @@ def run_scenario(scenario_or_path: Scenario | str | Path, *, replications: int |
     scenario, source = _scenario(scenario_or_path, replications, overrides)
     if not isinstance(workers, int) or workers < 1:
         raise InputError(f"workers = {workers!r} is not allowed: give a whole number, 1 or more")
+    if robustness not in MODES:
+        raise InputError(f"robustness = {robustness!r} is not allowed: choose one of {', '.join(MODES)}")
     plan = Experiment.single(scenario, source)
     with kept_or_temporary(out, scenario.name) as where:
-        preflight.check(plan, where, workers=min(workers, plan.total))  # memory, disk, a writable folder
+        then = run_plan(scenario, plan.reps, robustness, source) if robustness != "off" else None
+        preflight.check(plan, where, workers=min(workers, plan.total), then=then)  # memory, disk, a writable folder
         folder = RunFolder.create(plan, where, source=source, overrides=override_paths(overrides))
-        execute(folder, make_executor(min(workers, folder.plan.total)), progress=progress)
+        run_replications(folder, make_executor(min(workers, folder.plan.total)), progress=progress)
         finalize(folder)
+        if robustness != "off":
+            run_pass(folder, robustness, make_executor(workers), progress=progress)
         results = Results.load(folder.path)
     results.path = folder.path if out is not None else None
     return results

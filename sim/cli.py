@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--replications", type=_positive, help="replications per arm (overrides the file)")
     run.add_argument("--no-figures", action="store_true",
                      help="skip figures/ and report.html (`grapevine plot RUN_DIR` draws them later)")
+    run.add_argument("--robustness", choices=("off", "quick", "full"), default="quick",
+                     help="after the comparison, the paired differences again at the ends of every weakly "
+                          "sourced assumption's plausible range and on the other network families: quick "
+                          "(at most 3 times the run's compute, the default), full (the run's replications at "
+                          "every variant) or off")
     run.set_defaults(command=cmd_run)
 
     sweep = sub.add_parser("sweep", help="run a scenario at every point of its sweep section "
@@ -95,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     schema.set_defaults(command=cmd_schema)
 
+    versus = sub.add_parser("compare", help="compare any two arms (or firms) of a finished run folder directly")
+    versus.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    versus.add_argument("x", metavar="X", help="an arm (or firm)")
+    versus.add_argument("y", metavar="Y", help="the arm (or firm) to compare it with, as the baseline")
+    versus.set_defaults(command=cmd_compare)
+
     plot = sub.add_parser("plot", help="redraw figures/ and report.html of a run folder from its saved data")
     plot.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     plot.add_argument("--no-animation", action="store_true", help="skip the animated GIF (the slowest figure)")
@@ -119,7 +130,7 @@ def _scenario_options(parser, what: str, default_out: str) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                         help="override a setting, e.g. --set market.n_people=3000 (repeatable)")
     parser.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted folder")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no banner or progress bar on stderr")
     _where_to_run(parser)
 
 
@@ -189,7 +200,8 @@ def _start(args, *, folder=None, plan=None, out=None, create: Callable | None = 
         todo = len(folder.missing()) + len(folder.untrusted)
     else:
         where, todo = out if out is not None else RESULTS / plan.name, plan.total
-    needs = preflight.check(plan, where, runs=todo, workers=min(workers, max(todo, 1)), local=scheduler is None)
+    needs = preflight.check(plan, where, runs=todo, workers=min(workers, max(todo, 1)), local=scheduler is None,
+                            then=_robustness_plan(plan, args))
     executor = make_executor(min(workers, max(todo, 1)), scheduler)
     try:
         if scheduler and hasattr(executor, "memory_limits"):
@@ -202,6 +214,16 @@ def _start(args, *, folder=None, plan=None, out=None, create: Callable | None = 
         executor.close()
         raise
     return folder, executor, needs
+
+
+def _robustness_plan(plan, args):
+    """The robustness pass a run does after its runs (for the estimate), or None."""
+    mode = getattr(args, "robustness", "off")
+    if getattr(plan, "kind", None) != "run" or mode == "off":
+        return None
+    from .experiments import robustness
+
+    return robustness.plan(plan.scenario, plan.reps, mode, plan.source)
 
 
 def _unchanged_source(folder, make) -> None:
@@ -228,22 +250,32 @@ def _unchanged_source(folder, make) -> None:
         raise InputError([*shown, *more, restore])
 
 
-def _run(folder, args, executor, needs=None, fn: Callable | None = None) -> int | None:
-    """Run what is missing in `folder` on `executor`; None when done, else the exit status."""
+def _run(folder, args, executor, needs=None, fn: Callable | None = None,
+         then: Callable | None = None) -> int | None:
+    """Run what is missing in `folder` on `executor`, then `then(folder, new_executor)` if given
+    (more work on the finished runs); None when done, else the exit status."""
     from .experiments import preflight
-    from .experiments.executors import ExecutorError
+    from .experiments.executors import ExecutorError, make_executor, scheduler_from
+    from .experiments.run import run_replications
     from .experiments.runner import execute, simulate
 
     plan = folder.plan
     where = getattr(executor, "where", "serially")
-    print(f"{plan.name}: {_describe(plan)}, {where} -> {folder.path}", file=sys.stderr, flush=True)
     announced = preflight.announce(needs, executor.threads() if hasattr(executor, "threads") else 1)
+    if not args.quiet:
+        print(f"{plan.name}: {_describe(plan)}, {where} -> {folder.path}", file=sys.stderr, flush=True)
     if announced:
         print(announced, file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     hint = f"finish with: grapevine {plan.kind} --resume {folder.path}"
     try:
-        execute(folder, executor, progress=not args.quiet, fn=fn or simulate)
+        if plan.kind == "run":
+            run_replications(folder, executor, progress=not args.quiet)
+        else:
+            execute(folder, executor, progress=not args.quiet, fn=fn or simulate)
+        if then is not None:
+            scheduler = scheduler_from(args.scheduler, args.workers)
+            then(folder, lambda: make_executor(args.workers or 1, scheduler))
     except KeyboardInterrupt:
         print(f"\ninterrupted: {folder.done_count()} of {plan.total} runs are saved in {folder.path}\n{hint}",
               file=sys.stderr)
@@ -285,8 +317,22 @@ def _interrupt(signum, frame):
 def cmd_run(args) -> int:
     from .experiments import Experiment
 
-    opened = _open_folder(args, "run", Experiment.single, Experiment.from_description)
-    return _run_then(opened, args, lambda done: _finish_run(done, figures=not args.no_figures))
+    folder, executor, needs = _open_folder(args, "run", Experiment.single, Experiment.from_description)
+    status = _run(folder, args, executor, needs,
+                  then=lambda done, new_executor: _tables_and_robustness(done, args, new_executor))
+    return status if status is not None else _print_run(folder, figures=not args.no_figures)
+
+
+def _tables_and_robustness(folder, args, new_executor) -> None:
+    """The run's final tables, then (unless --robustness off) the robustness pass."""
+    from .experiments import robustness
+    from .experiments.run import finalize
+
+    finalize(folder)
+    if args.robustness != "off":
+        if not args.quiet:
+            print(f"robustness ({args.robustness}): what each verdict hinges on", file=sys.stderr, flush=True)
+        robustness.run_pass(folder, args.robustness, new_executor(), progress=not args.quiet)
 
 
 def _run_then(opened, args, finish: Callable) -> int:
@@ -303,21 +349,46 @@ def _run_then(opened, args, finish: Callable) -> int:
     return 0
 
 
-def _finish_run(folder, figures: bool = True) -> None:
-    from .experiments.run import finalize
+def _arm_lines(scenario) -> list[str]:
+    """Each compared arm as its difference from the baseline (or each firm's policies, head to head)."""
+    groups = scenario.groups
+    if groups.head_to_head:
+        return [f"{firm.name}: {', '.join(p.label() for p in firm.policies) or 'no policy'}" for firm in scenario.firms]
+    focal = next(f for f in scenario.firms if f.name == groups.focal_firm)
+    base = f"{groups.baseline} (baseline): {focal.name} runs {', '.join(p.label() for p in focal.policies) or 'no policy'}"
+    return [base] + [f"{arm.name}: {arm.changes()}" for arm in scenario.compare.arms if arm.name != groups.baseline]
+
+
+def _print_run(folder, figures: bool = True) -> int:
+    from .experiments.robustness import cost_sentence
+    from .experiments.run import replications_sentence
     from .outputs.results import Results
 
-    finalize(folder)
     results = Results.load(folder.path)
+    print()
+    for line in _arm_lines(results.scenario):
+        print(line)
     print()
     print(results.table())
     print()
     for sentence in results.verdicts:
         print(f"- {sentence}")
+    if results.robustness_lines:
+        print("\nWhat each verdict hinges on:")
+        for line in results.robustness_lines:
+            print(f"- {line}")
     print(f"\n{results.churn_sentence()}")
+    for sentence in (replications_sentence(results.manifest),
+                     cost_sentence(results.manifest["robustness"]) if results.manifest.get("robustness") else None):
+        if sentence:
+            print(sentence)
     print(f"\nfiles: {folder.path}/ (summary.csv, comparison.csv, timeseries.parquet, manifest.json)")
     if figures:  # the results are on disk already: figures cannot lose them
         _figures(folder.path)
+    others = results.groups.others()
+    if len(others) >= 2:
+        print(f"next: compare any two directly, e.g. `grapevine compare {folder.path} {others[0]} {others[1]}`")
+    return 0
 
 
 def _figures(run_dir: Path) -> None:
@@ -333,10 +404,30 @@ def _figures(run_dir: Path) -> None:
     print(f"figures: {run_dir}/figures/ ({len(outputs.figures)}), report: {outputs.report}")
 
 
+def cmd_compare(args) -> int:
+    from .outputs.results import Results
+
+    _finished(args.run_dir)
+    results = Results.load(args.run_dir)
+    try:
+        pair = results.between(args.x, args.y)
+    except ValueError as error:
+        raise InputError(f"{args.run_dir}: {error}") from None
+    print(pair.table())
+    print()
+    for sentence in pair.verdicts:
+        print(f"- {sentence}")
+    return 0
+
+
+def _finished(run_dir: Path) -> None:
+    if not (run_dir / "manifest.json").exists() or not (run_dir / "comparison.csv").exists():
+        raise InputError(f"{run_dir}: not a finished run folder (no manifest.json or comparison.csv); "
+                         f"finish it with `grapevine run --resume {run_dir}`")
+
+
 def cmd_plot(args) -> int:
-    if not (args.run_dir / "manifest.json").exists() or not (args.run_dir / "comparison.csv").exists():
-        raise InputError(f"{args.run_dir}: not a finished run folder (no manifest.json or comparison.csv); "
-                         f"finish it with `grapevine run --resume {args.run_dir}`")
+    _finished(args.run_dir)
     from .outputs.report import write_outputs
 
     outputs = write_outputs(args.run_dir, animation=not args.no_animation,
@@ -433,6 +524,8 @@ def cmd_validate(args) -> int:
     print(f"{path}: ok - {scenario.name}: {'head to head' if groups.head_to_head else 'arms'} "
           f"{', '.join(groups.names)} (baseline {groups.baseline}), {scenario.replications} replications, "
           f"{scenario.market.n_people:,} people, {scenario.market.months} months")
+    for line in _arm_lines(scenario):
+        print(f"  {line}")
     print(f"  needs: {needs.describe()}")
     if scenario.sweep is not None:
         from .experiments import sweep
@@ -497,9 +590,11 @@ def cmd_demo(args) -> int:
 
     path = find_scenario("quickstart")
     plan = Experiment.single(load_scenario(path), str(path))
-    args.scheduler, args.quiet = None, False
-    opened = _start(args, plan=plan, create=lambda: RunFolder.create(plan, source=str(path)))
-    return _run_then(opened, args, _finish_run)
+    args.scheduler, args.quiet, args.robustness = None, False, "quick"
+    folder, executor, needs = _start(args, plan=plan, create=lambda: RunFolder.create(plan, source=str(path)))
+    status = _run(folder, args, executor, needs,
+                  then=lambda done, new_executor: _tables_and_robustness(done, args, new_executor))
+    return status if status is not None else _print_run(folder)
 
 
 def cmd_dashboard(args) -> int:

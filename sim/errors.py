@@ -23,7 +23,8 @@ class InputError(ValueError):
 
 
 class Located(ValueError):
-    """A cross-field problem raised inside a validator with the field path it belongs to."""
+    """A cross-field problem raised inside a validator with the field path it belongs to,
+    relative to the model whose validator raises it."""
 
     def __init__(self, loc: tuple, message: str):
         self.loc, self.message = loc, message
@@ -69,8 +70,8 @@ def explain(
     for problem in error.errors():
         loc = prefix + tuple(part for part in problem["loc"] if not str(part).startswith("function-"))
         context = (problem.get("ctx") or {}).get("error")
-        if isinstance(context, Located):
-            loc = prefix + context.loc
+        if isinstance(context, Located):  # its path is relative to the model that raised it
+            loc = loc + context.loc
             lines.append(f"{where(loc)}{format_path(loc) or 'input'}: {context.message}")
             continue
         path, kind, value = format_path(loc) or "input", problem["type"], problem.get("input")

@@ -16,14 +16,14 @@ from typing import Any, Sequence
 
 import mesa
 import numpy as np
-from mesa.discrete_space import Network
 
 from . import network as networks
 from .agents import Customer
+from .mesa_compat import network_space
 from .bookkeeping import COSTS, EVENTS, REVENUES, Ledger, Tally
 from .customers import CHANNELS, INITIAL, NEVER, Customers
 from .firm import Firm
-from .metrics import monthly_metrics
+from .metrics import likelihood_to_recommend, monthly_metrics
 from .errors import validated
 from .parameters import make_parameters
 from .phases import MONTH
@@ -38,9 +38,9 @@ class Market(mesa.Model):
 
     Give `firms=[Firm(...), ...]` for several firms, or the single firm's settings as flat
     keywords (`quality`, `failure_rate`, `advertising`, `policies`) so that
-    `mesa.batch_run(Market, parameters={...})` can sweep them. Every other keyword is a
-    market parameter (`sim.parameters.MarketParameters`). `seed` (or `rng`) seeds the
-    model's generator, which seeds everything else.
+    `sim.batch_run(parameters={...})` (Mesa's batch_run) can sweep them. Every other keyword
+    is a market parameter (`sim.parameters.MarketParameters`). `seed` (a whole number) or
+    `rng` (anything Mesa takes as `rng`) seeds the model's generator, which seeds everything else.
     """
 
     def __init__(
@@ -51,9 +51,8 @@ class Market(mesa.Model):
         rng: Any = None,
         **settings: Any,
     ):
-        _check_seed("seed", seed)
-        _check_seed("rng", rng)
-        super().__init__(seed=seed, rng=rng)
+        _check_rng(rng)
+        super().__init__(rng=_mesa_rng(seed, rng))
         firm_settings = {key: settings.pop(key) for key in FIRM_SETTINGS if key in settings}
         self.parameters = make_parameters(**settings)
         self.firms = _make_firms(firms, firm_settings)
@@ -178,8 +177,13 @@ class Market(mesa.Model):
         return tidy[["month", "firm", *self.metrics]].reset_index(drop=True)
 
     def customer_table(self):
-        """Every person's state now, as a DataFrame."""
-        return self.customers.to_frame(self)
+        """Every person's state now, as a DataFrame (with the 0-10 answer a customer would give to
+        "how likely are you to recommend us?", `metrics.likelihood_to_recommend`)."""
+        frame = self.customers.to_frame(self)
+        c = self.customers
+        score = likelihood_to_recommend(c.satisfaction, c.loyalty, self.parameters).astype(float)
+        frame.insert(frame.columns.get_loc("loyalty") + 1, "recommend_0_10", np.where(c.is_customer, score, np.nan))
+        return frame
 
     # --- set-up ------------------------------------------------------------------
     def _initial_customers(self, rng: np.random.Generator) -> Customers:
@@ -207,22 +211,39 @@ class Market(mesa.Model):
         return c
 
     def _place_agents(self) -> None:
-        self.grid = Network(self.network.to_networkx(), random=self.random)
+
+        self.grid = network_space(self.network.to_networkx(), random=self.random)
         for person in range(self.network.n):
             Customer(self, person, self.grid[person])
+
+
+def _mesa_rng(seed, rng):
+    """What Mesa gets as `rng=`: the seed, or the given rng (Mesa 3.5 warns about `seed=`, 4.0 drops it).
+
+    For a whole number Mesa seeds both its generators from it exactly as `seed=` did, so
+    results are unchanged.
+    """
+    if seed is None:
+        return rng
+    if rng is not None:
+        raise ValueError("give the market a seed or an rng, not both")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed = {seed!r} is not allowed: a whole number >= 0")
+    return int(seed)
 
 
 def _read_metric(metric: str, firm: int, market: Market) -> float:
     return float(market.metrics[metric][firm])
 
 
-def _check_seed(name: str, value: Any) -> None:
-    """A seed is a whole number 0 or more (numpy's rule), said with the keyword's name; `rng` may
-    also be a numpy Generator or SeedSequence, which Mesa takes as they are."""
+def _check_rng(value: Any) -> None:
+    """`rng` is a whole number 0 or more, or a numpy Generator, SeedSequence or BitGenerator (which
+    Mesa takes as they are): said with the keyword's name, not in numpy's words."""
     if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence, np.random.BitGenerator)):
         return
     if not _whole(value):
-        raise ValueError(f"{name} = {value!r} is not allowed: give a whole number, 0 or more (or leave it out)")
+        raise ValueError(f"rng = {value!r} is not allowed: give a whole number, 0 or more, or a numpy Generator "
+                         f"(or leave it out)")
 
 
 def _whole(value: Any) -> bool:

@@ -37,13 +37,14 @@ def test_run_writes_the_run_folder(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["run", QUICK, "--out", str(out), *TINY]) == 0
     printed = capsys.readouterr().out
-    assert "ServiceRecovery keeps" in printed and "SmallGifts" in printed and "than IgnoreUntilRenewal" in printed
+    assert "recover keeps" in printed and "gifts keeps" in printed and "than ignore" in printed
+    assert "recover: baseline + ServiceRecovery(effort=0.8)" in printed  # each arm as its change
     assert "Sector postpaid mobile: firms lose 1.0%-1.7% of their customers a month" in printed
-    assert re.search(r"Here IgnoreUntilRenewal loses \d\.\d\d% a month", printed)
+    assert re.search(r"Here ignore loses \d\.\d\d% a month", printed)
     for name in (*FINAL_FILES, "manifest.json"):
         assert (out / name).exists()
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(
-        f"{arm}__r{r}.parquet" for arm in ("IgnoreUntilRenewal", "ServiceRecovery", "SmallGifts") for r in range(3))
+        f"{arm}__r{r}.parquet" for arm in ("ignore", "recover", "gifts") for r in range(3))
     summary = pd.read_csv(out / "summary.csv")
     assert len(summary) == 9 and {"retention", "customers", "revenue", "cost", "profit", "npv", "nps"} <= set(summary)
     timeseries = pd.read_parquet(out / "timeseries.parquet")
@@ -68,6 +69,7 @@ def test_default_run_folder_is_results_name_timestamp(tmp_path):
     assert (folder / "summary.csv").exists()
 
 
+@pytest.mark.cluster
 def test_workers_do_not_change_results(tmp_path):
     assert main(["run", QUICK, "--out", str(tmp_path / "one"), *TINY, "--workers", "1"]) == 0
     assert main(["run", QUICK, "--out", str(tmp_path / "two"), *TINY, "--workers", "2"]) == 0
@@ -108,6 +110,7 @@ def _interrupt_then_resume(tmp_path, sig):
     return process.returncode, err
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_runs_and_resume_completes_identically(tmp_path):
     code, err = _interrupt_then_resume(tmp_path, signal.SIGINT)
     assert code == 130 and "grapevine run --resume" in err
@@ -146,7 +149,7 @@ def test_validate_list_schema_new(tmp_path, capsys, monkeypatch):
 def test_demo(tmp_path):
     done = grapevine("demo", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "ServiceRecovery" in done.stdout and "SmallGifts" in done.stdout and "IgnoreUntilRenewal" in done.stdout
+    assert "recover keeps" in done.stdout and "gifts keeps" in done.stdout and "than ignore" in done.stdout
     assert list((tmp_path / "results" / "quickstart").glob("*/summary.csv"))
 
 
@@ -158,3 +161,18 @@ def test_shipped_scenario_runs(name, tmp_path):
                      "--replications", "2", "--quiet", cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "run" / "comparison.csv").exists()
+
+
+def test_any_two_arms_can_be_compared_from_the_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", QUICK, "--out", str(out), *TINY, "--no-figures"]) == 0
+    printed = capsys.readouterr().out
+    assert f"grapevine compare {out} recover gifts" in printed  # the printout says how
+    assert main(["compare", str(out), "recover", "gifts"]) == 0
+    pair = capsys.readouterr().out
+    assert "recover keeps" in pair and "than gifts" in pair and "ignore" not in pair
+    summary = pd.read_csv(out / "summary.csv")
+    wide = summary.pivot(index="replication", columns="arm", values="retention")
+    assert f"{(wide['recover'] - wide['gifts']).mean():+.1f} [" in pair  # the paired difference of the same runs
+    assert main(["compare", str(out), "recover", "nobody"]) == 2
+    assert "'nobody' is not an arm" in capsys.readouterr().err

@@ -18,6 +18,7 @@ from sim.experiments.runner import SerialExecutor, execute
 from sim.scenario import Scenario, InputError
 
 distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.cluster
 
 MARKET = {"n_people": 300, "months": 8, "contract_months": 6}
 
@@ -25,10 +26,10 @@ MARKET = {"n_people": 300, "months": 8, "contract_months": 6}
 def tiny_sweep(points=3, replications=2) -> Scenario:
     return Scenario.model_validate({
         "name": "tiny-sweep", "seed": 7, "replications": replications, "market": MARKET,
-        "firms": [{"name": "Telco", "failure_rate": 0.05}],
+        "firms": [{"name": "Telco", "failure_rate": 0.05, "policies": ["RenewalCall"]}],
         "compare": {"baseline": "ignore", "arms": [
-            {"name": "ignore", "policies": ["IgnoreUntilRenewal"]},
-            {"name": "recover", "policies": [{"kind": "ServiceRecovery", "effort": 0.5}]}]},
+            {"name": "ignore"},
+            {"name": "recover", "add": [{"kind": "ServiceRecovery", "effort": 0.5}]}]},
         "sweep": {"parameters": {"firms.Telco.failure_rate": [round(0.02 + 0.02 * i, 3) for i in range(points)]}},
     })
 
@@ -127,8 +128,7 @@ def test_remote_scheduler_gives_the_same_files(serial, cluster, tmp_path, capsys
     scenario_file.write_text(tiny_sweep(points=4).model_dump_json(exclude={"sweep"})[:-1]
                              + ', "sweep": ' + tiny_sweep(points=4).sweep.model_dump_json(exclude_none=True) + "}")
     out = tmp_path / "remote"
-    assert main(["sweep", str(scenario_file), "--out", str(out), "--scheduler", cluster.scheduler_address,
-                 "--quiet"]) == 0
+    assert main(["sweep", str(scenario_file), "--out", str(out), "--scheduler", cluster.scheduler_address]) == 0
     assert f"the Dask cluster at {cluster.scheduler_address}" in capsys.readouterr().err
     same_files(serial, out)
 

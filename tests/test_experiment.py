@@ -20,10 +20,14 @@ SMALL = {"n_people": 400, "months": 12}
 
 
 def small(arms, replications=3, **market) -> Scenario:
+    """The first arm is the baseline (its policies are the firm's); each other arm adds policies
+    (or, given a mapping, makes those changes)."""
+    (base, policies), *others = arms.items()
     return Scenario.model_validate({
         "name": "small", "seed": 9, "replications": replications, "market": {**SMALL, **market},
-        "firms": [{"name": "Telco"}],
-        "compare": {"arms": [{"name": name, "policies": policies} for name, policies in arms.items()]},
+        "firms": [{"name": "Telco", "policies": policies}],
+        "compare": {"arms": [{"name": base}] + [
+            {"name": name, **(change if isinstance(change, dict) else {"add": change})} for name, change in others]},
     })
 
 
@@ -48,7 +52,7 @@ def test_replication_r_has_the_same_seed_in_every_arm():
 
 
 def test_identical_arms_differ_by_exactly_zero():
-    _, summary, comparison = outcome(small({"a": ["IgnoreUntilRenewal"], "b": ["IgnoreUntilRenewal"]}))
+    _, summary, comparison = outcome(small({"a": ["RenewalCall"], "b": {"set": {"RenewalCall.contact_cost": 2.0}}}))
     diffs = comparison[comparison["compared"] == "b"]
     assert (diffs["diff"] == 0).all() and (diffs["diff_low"] == 0).all() and (diffs["diff_high"] == 0).all()
 
@@ -62,7 +66,7 @@ def test_pairing_narrows_the_interval():
 
 
 def scenario_kpis():
-    return small({"a": [], "b": []}).groups.kpis
+    return small({"a": [], "b": ["SmallGifts"]}).groups.kpis
 
 
 def test_summary_and_comparison_shape():
@@ -86,13 +90,13 @@ def test_t_quantile():
 def test_interval():
     values = np.array([1.0, 2.0, 3.0, 4.0])
     mean, low, high = stats.interval(values)
-    half = 3.1824 * values.std(ddof=1) / 2
+    half = 3.182446 * values.std(ddof=1) / 2  # t(0.975, 3)
     assert (mean, low, high) == pytest.approx((2.5, 2.5 - half, 2.5 + half))
 
 
 def _comparison(retention, npv):
     rows = []
-    for group, diffs in (("IgnoreUntilRenewal", None), ("ServiceRecovery", (retention, npv))):
+    for group, diffs in (("ignore", None), ("recover", (retention, npv))):
         for kpi, d in (("retention", diffs and diffs[0]), ("npv", diffs and diffs[1])):
             d = d or (math.nan, math.nan, math.nan)
             rows.append({"compared": group, "kpi": kpi, "mean": 1.0, "diff": d[0], "diff_low": d[1],
@@ -103,8 +107,8 @@ def _comparison(retention, npv):
 def test_verdict_sentence():
     scenario = load_scenario(ROOT / "scenarios" / "quickstart.yaml", ["market.months=60"])
     [sentence] = verdicts.verdicts(_comparison((6.2, 5.1, 7.3), (1.2e6, 0.9e6, 1.5e6)), scenario)
-    assert sentence == ("ServiceRecovery keeps 6.2 points more of its customers than IgnoreUntilRenewal after "
-                        "60 months (95% CI 5.1 to 7.3) and adds 1.2 M in NPV (0.9 M to 1.5 M).")
+    assert sentence == ("recover keeps 6.2 points more of its customers than ignore after "
+                        "60 months (95% CI 5.1 to 7.3) and adds 1.2 M EUR in NPV (0.9 M to 1.5 M).")
 
 
 def test_verdict_says_when_an_interval_includes_zero():
@@ -112,7 +116,7 @@ def test_verdict_says_when_an_interval_includes_zero():
     [sentence] = verdicts.verdicts(_comparison((-0.4, -1.1, 0.3), (-2e5, -3e5, -1e5)), scenario)
     assert "0.4 points fewer" in sentence
     assert "(95% CI -1.1 to 0.3; the interval includes zero, so no clear difference)" in sentence
-    assert "loses 200 K in NPV (-300 K to -100 K)." in sentence
+    assert "loses 200 K EUR in NPV (-300 K to -100 K)." in sentence
 
 
 def test_head_to_head_compares_firms():

@@ -22,7 +22,7 @@ small_unit = st.floats(0.0, 0.3, allow_nan=False)
 policies = st.lists(
     st.one_of(
         st.builds(sim.ServiceRecovery, effort=unit),
-        st.builds(sim.IgnoreUntilRenewal, ask_acceptance=unit),
+        st.builds(sim.RenewalCall, ask_acceptance=unit),
         st.builds(sim.SmallGifts, value_share=st.floats(0.0, 0.1), every_months=st.integers(1, 4)),
         st.builds(sim.ProactiveCheckIns, every_months=st.integers(1, 4), mend_share=unit, annoyance=st.floats(0, 2)),
         st.builds(sim.RetentionOffers, discount=unit, acceptance=unit, months=st.integers(1, 4)),

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.notebooks
+
 nbformat = pytest.importorskip("nbformat", reason="pip install -e '.[notebooks]' (or '.[test]')")
 nbclient = pytest.importorskip("nbclient", reason="pip install -e '.[notebooks]' (or '.[test]')")
 

@@ -175,7 +175,7 @@ def test_the_small_market_takes_the_scenario_settings(arms):
     market = small_market(arms.scenario)
     assert market.network.n == 400
     assert market.parameters.contract_months == arms.scenario.market.contract_months == 24
-    assert [p.__class__.__name__ for p in market.firms[0].policies] == ["IgnoreUntilRenewal"]
+    assert [p.__class__.__name__ for p in market.firms[0].policies] == ["RenewalCall"]
     assert market.firms[0].failure_rate == arms.scenario.firms[0].failure_rate
 
 

@@ -73,15 +73,15 @@ def test_a_new_policy_runs_from_a_scenario_file_into_the_comparison(loyalty_poin
     scenario = tmp_path / "points.yaml"
     scenario.write_text(
         "name: points\nreplications: 2\nmarket: {n_people: 400, months: 12, warm_up_months: 6}\n"
-        "firms: [{name: Telco}]\n"
-        "compare:\n  arms:\n    - {name: plain, policies: [RenewalCall]}\n"
-        "    - {name: points, policies: [RenewalCall, {kind: LoyaltyPoints, reward_share: 0.25}]}\n")
+        "firms: [{name: Telco, policies: [RenewalCall]}]\n"
+        "compare:\n  arms:\n    - {name: plain}\n"
+        "    - {name: points, add: [{kind: LoyaltyPoints, reward_share: 0.25}]}\n")
     results = sim.run_scenario(scenario)
     points = results.timeseries[results.timeseries["arm"] == "points"]
     assert points["rewards_redeemed"].sum() > 0 and points["cost_rewards"].sum() > 0
     assert set(results.comparison["compared"]) == {"plain", "points"}
     with pytest.raises(sim.scenario.InputError, match="redeem_at = 0 is not allowed"):
-        sim.load_scenario(scenario, ["compare.arms[1].policies[1].redeem_at=0"])
+        sim.load_scenario(scenario, ["compare.arms[1].add[0].redeem_at=0"])
 
 
 def test_a_known_policys_columns_are_in_every_market_so_arms_share_their_columns(loyalty_points):

@@ -40,9 +40,9 @@ replications: 2
 market: {{n_people: 150, months: 4, warm_up_months: 2}}
 firms: [{{name: Telco}}]
 compare:
-  arms: [{{name: a, policies: [IgnoreUntilRenewal]}}, {{name: b, policies: [ServiceRecovery]}}]
+  arms: [{{name: a}}, {{name: b, add: [ServiceRecovery]}}]
 """
-QUIET = ["--quiet", "--no-figures"]
+QUIET = ["--quiet", "--no-figures", "--robustness", "off"]
 SWEEP = "sweep:\n  parameters:\n    firms[0].quality: [0.6, 0.7]\n"
 SENSITIVITY = ("sensitivity:\n  samples: 2\n  replications: 2\n  parameters:\n"
                "    firms[0].quality: [0.6, 0.8]\n")
@@ -396,3 +396,23 @@ def test_a_sweep_over_edge_list_files_takes_each_files_people(tmp_path, capsys):
     path.write_text(path.read_text().replace("edge_list_path: ten.txt", "edge_list_path: ten.txt, n_people: 300"))
     assert main(["validate", str(path)]) == 2
     assert "market.n_people = 300 is not allowed: the edge-list file has 10 people" in capsys.readouterr().err
+
+
+def test_resume_keeps_the_runs_of_every_batch_of_auto_replications(tmp_path, capsys):
+    """`replications: auto` saves runs batch after batch: a resume keeps them all (none is taken
+    for a run of another plan)."""
+    path = tiny(tmp_path)
+    path.write_text(path.read_text().replace("replications: 2", "replications: auto\nmax_replications: 16"))
+    out = tmp_path / "run"
+    assert main(["run", str(path), "--out", str(out), *QUIET]) == 0
+    folder = RunFolder.open(out, "run", Experiment.from_description)
+    later = next(t for t in folder.plan.possible_tasks() if t.replication == 12)  # a run of the second batch
+    folder.save_run(later, folder.load_run(next(folder.plan.tasks())))
+    folder = RunFolder.open(out, "run", Experiment.from_description)
+    assert folder.untrusted == []
+    saved = sorted(p.name for p in (out / "runs").iterdir())
+    (out / "summary.csv").unlink()
+    capsys.readouterr()
+    assert main(["run", "--resume", str(out), *QUIET]) == 0
+    assert "removed" not in capsys.readouterr().err
+    assert sorted(p.name for p in (out / "runs").iterdir()) == saved

@@ -20,10 +20,10 @@ BROKEN = Path(__file__).parent / "broken_scenarios"
 # file -> what the error must say (field path, line, hint)
 EXPECTED = {
     "wrong_type.yaml": ["market.n_people = 'lots'", "line 4", "firms[0].quality = 'high'", "line 7"],
-    "out_of_range.yaml": ["line 13", "compare.arms[1].policies[1].effort = 1.5", "less than or equal to 1"],
+    "out_of_range.yaml": ["line 13", "compare.arms[1].add[1].effort = 1.5", "less than or equal to 1"],
     "unknown_key.yaml": ["market.n_peeple", "did you mean 'n_people'", "firms[0].qualty", "did you mean 'quality'"],
-    "unknown_policy_setting.yaml": ["line 11", "compare.arms[1].policies[0].efort", "did you mean 'effort'"],
-    "unknown_policy.yaml": ["compare.arms[1].policies[0].kind", "did you mean 'ServiceRecovery'", "SmallGifts"],
+    "unknown_policy_setting.yaml": ["line 11", "compare.arms[1].add[0].efort", "did you mean 'effort'"],
+    "unknown_policy.yaml": ["compare.arms[1].add[0].kind", "did you mean 'ServiceRecovery'", "SmallGifts"],
     "unknown_policy_in_firm.yaml": ["line 4", "firms[0].policies[0].kind", "did you mean 'ServiceRecovery'"],
     "empty.yaml": ["the file is empty"],
     "comments_only.yaml": ["the file is empty"],
@@ -38,7 +38,11 @@ EXPECTED = {
     "unknown_network.yaml": ["market.network = 'smallworld'", "'small_world'"],
     "unknown_sector.yaml": ["line 2", "sector = 'mobile'", "'postpaid_mobile'", "'broadband'"],
     "missing_firms.yaml": ["firms: required"],
-    "one_arm.yaml": ["line 5", "compare.arms", "two or more arms"],
+    "one_arm.yaml": ["line 6", "compare.arms", "two or more arms"],
+    "old_arm_policies.yaml": ["line 7", "compare.arms[0].policies", "says what it changes from the baseline", "add:"],
+    "arm_drops_a_job.yaml": ["compare.arms[1].replace.IgnoreUntilRenewal", "drops what IgnoreUntilRenewal did",
+                             "call at renewal"],
+    "arm_two_answers.yaml": ["compare.arms[1].add", "IgnoreUntilRenewal and ServiceRecovery both answer complaints"],
     "bad_baseline.yaml": ["line 5", "compare.baseline", "choose one of a, b"],
     "duplicate_key.yaml": ["line 3", "'seed' appears twice"],
     "reversed_range.yaml": ["negative_reach_min"],
@@ -58,7 +62,7 @@ EXPECTED = {
     # numbers must be finite
     "infinite_price.yaml": ["line 3", "market.price = inf", "finite number"],
     "infinite_firm_price.yaml": ["line 4", "firms[0].price = inf", "finite number"],
-    "infinite_policy_cost.yaml": ["compare.arms[1].policies[0].cost_at_full_effort = inf", "finite number"],
+    "infinite_policy_cost.yaml": ["compare.arms[1].add[0].cost_at_full_effort = inf", "finite number"],
     "infinite_tie_weight.yaml": ["market.strong_tie_weight = inf", "finite number"],
     "not_a_number.yaml": ["market.discount_rate = nan", "finite number"],
     "infinite_sweep_bound.yaml": ["sweep.parameters.market.price.high = inf", "finite number"],
@@ -158,7 +162,7 @@ def test_policy_forms_agree(tmp_path):
     ]
     resolved = []
     for form in forms:
-        data = {**base, "compare": {"arms": [{"name": "a", "policies": form}, {"name": "b"}]}}
+        data = {**base, "compare": {"arms": [{"name": "b"}, {"name": "a", "add": form}]}}
         resolved.append(Scenario.model_validate(data).firms_for("a"))
     assert resolved[0] == resolved[1] == resolved[2]
     assert resolved[0][0]["policies"][0]["effort"] == 0.8
@@ -172,9 +176,9 @@ def test_schema_lists_every_registered_policy():
 
 def test_overrides_and_round_trip():
     scenario = load_scenario(ROOT / "scenarios" / "quickstart.yaml",
-                             ["market.n_people=500", "compare.arms[1].policies[0].effort=0.3"], replications=3)
+                             ["market.n_people=500", "compare.arms[1].add[0].effort=0.3"], replications=3)
     assert scenario.market.n_people == 500 and scenario.replications == 3
-    assert scenario.compare.arms[1].policies[0].effort == 0.3
+    assert scenario.compare.arms[1].add[0].effort == 0.3
     again = Scenario.model_validate(scenario.resolved())
     assert again.digest() == scenario.digest()
 

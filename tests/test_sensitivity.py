@@ -21,20 +21,20 @@ SHIPPED = ROOT / "scenarios" / "sensitivity-recovery.yaml"
 TINY_MARKET = {"n_people": 300, "months": 12, "warm_up_months": 6, "contract_months": 6, "agent_view_limit": 0}
 
 # Settings that cannot change some outputs, whatever the others are:
-COST_ONLY = "arms.recover.policies[0].cost_at_full_effort"   # money, not behaviour: retention cannot move
-RECOVER_ONLY = "arms.recover.policies[0].effort"              # the ignore arm cannot feel it
-NOT_RUN = "arms.gifts.policies[0].value_share"                # an arm that is not compared never runs
+COST_ONLY = "arms.recover.add[0].cost_at_full_effort"   # money, not behaviour: retention cannot move
+RECOVER_ONLY = "arms.recover.add[0].effort"              # the ignore arm cannot feel it
+NOT_RUN = "arms.gifts.add[0].value_share"                # an arm that is not compared never runs
 
 
 def tiny(method="morris", samples=2, replications=2, **extra) -> Scenario:
     return Scenario.model_validate({
         "name": "tiny-sensitivity", "seed": 5,
         "market": TINY_MARKET,
-        "firms": [{"name": "Telco", "failure_rate": 0.05}],
+        "firms": [{"name": "Telco", "failure_rate": 0.05, "policies": ["RenewalCall"]}],
         "compare": {"baseline": "ignore", "arms": [
-            {"name": "ignore", "policies": ["IgnoreUntilRenewal"]},
-            {"name": "recover", "policies": [{"kind": "ServiceRecovery", "effort": 0.7}]},
-            {"name": "gifts", "policies": [{"kind": "SmallGifts"}]},
+            {"name": "ignore"},
+            {"name": "recover", "add": [{"kind": "ServiceRecovery", "effort": 0.7}]},
+            {"name": "gifts", "add": [{"kind": "SmallGifts"}]},
         ]},
         "sensitivity": {
             "method": method, "samples": samples, "replications": replications,
@@ -124,6 +124,7 @@ def test_stump_finds_a_clean_threshold_even_for_a_rare_winner():
     assert analysis._stump(v, np.zeros(41, bool))[1:] == ("", 0.5)  # never wins: no rule
 
 
+@pytest.mark.cluster
 def test_runs_do_not_depend_on_workers():
     spec = {"samples": 2, "replications": 1, "compare": ["recover", "ignore"],
             "parameters": {"market.complaint_probability": [0.1, 0.9]}}
@@ -183,7 +184,7 @@ def test_shipped_sensitivity_scenario_is_valid():
 @pytest.mark.parametrize("parameters, compare, expected", [
     ({"market.complaint_probabilty": [0.1, 0.5]}, None, "did you mean 'complaint_probability'"),
     ({"market.complaint_probability": [0.1, 1.5]}, None, "= 1.5 is not allowed"),
-    ({"arms.nobody.policies[0].effort": [0.1, 0.5]}, None, "choose from ignore, recover, gifts"),
+    ({"arms.nobody.add[0].effort": [0.1, 0.5]}, None, "choose from ignore, recover, gifts"),
     ({"firms.Telco.name": [0.1, 0.5]}, None, "not a number"),
     ({"market.complaint_probability": [0.1, 0.5]}, ["recover", "nobody"], "'nobody' is not an arm"),
 ])

@@ -30,10 +30,10 @@ def scenario(parameters, method="grid", samples=None, replications=2, market=TIN
         spec["seed"] = seed
     return Scenario.model_validate({
         "name": "tiny-sweep", "seed": 5, "replications": replications, "market": market,
-        "firms": [{"name": "Telco", "failure_rate": 0.05}],
+        "firms": [{"name": "Telco", "failure_rate": 0.05, "policies": ["RenewalCall"]}],
         "compare": {"baseline": "ignore", "arms": [
-            {"name": "ignore", "policies": ["IgnoreUntilRenewal"]},
-            {"name": "recover", "policies": [{"kind": "ServiceRecovery", "effort": 0.5}]}]},
+            {"name": "ignore"},
+            {"name": "recover", "add": [{"kind": "ServiceRecovery", "effort": 0.5}]}]},
         "sweep": spec,
     })
 
@@ -53,16 +53,16 @@ def same_files(a: Path, b: Path):
 # --- points ------------------------------------------------------------------------------------
 def test_grid_points_in_order_with_ranges_and_names():
     s = scenario({"firms.Telco.failure_rate": [0.02, 0.06],
-                  "arms.recover.policies[0].effort": {"low": 0.25, "high": 1.0, "steps": 4},
+                  "arms.recover.add[0].effort": {"low": 0.25, "high": 1.0, "steps": 4},
                   "market.contract_months": {"low": 6, "high": 12, "steps": 3, "integer": True}})
     design = sweep.design(s)
-    assert design.paths == [("firms", 0, "failure_rate"), ("compare", "arms", 1, "policies", 0, "effort"),
+    assert design.paths == [("firms", 0, "failure_rate"), ("compare", "arms", 1, "add", 0, "effort"),
                             ("market", "contract_months")]
     assert len(design.points) == 2 * 4 * 3
     assert design.points[:4] == [(0.02, 0.25, 6), (0.02, 0.25, 9), (0.02, 0.25, 12), (0.02, 0.5, 6)]
     point = design.point_scenario(23)
     assert point.firms[0].failure_rate == 0.06 and point.market.contract_months == 12
-    assert point.firms_for("recover")[0]["policies"][0]["effort"] == 1.0
+    assert point.firms_for("recover")[0]["policies"][1]["effort"] == 1.0  # after the baseline RenewalCall
     assert point.sweep is None and point.seed == s.seed  # same replication seeds at every point
     log = sweep.make_points(scenario({"market.n_people": {"low": 100, "high": 10000, "steps": 3, "log": True,
                                                           "integer": True}}).sweep, 1)
@@ -98,7 +98,7 @@ def test_latin_hypercube_is_stratified_and_reproducible():
 ])
 def test_bad_sweeps_are_refused_with_a_clear_message(parameters, method, samples, expected, tmp_path):
     data = {"name": "bad", "firms": [{"name": "Telco"}], "market": TINY,
-            "compare": {"arms": [{"name": "a"}, {"name": "b", "policies": ["SmallGifts"]}]},
+            "compare": {"arms": [{"name": "a"}, {"name": "b", "add": ["SmallGifts"]}]},
             "sweep": {"method": method, "parameters": parameters, **({"samples": samples} if samples else {})}}
     path = tmp_path / "bad.yaml"
     path.write_text(json.dumps(data))
@@ -122,12 +122,12 @@ def test_shipped_sweeps_validate(capsys):
 # --- the sweep folder -----------------------------------------------------------------------
 def test_sweep_folder_tables(tmp_path):
     s = scenario({"firms.Telco.failure_rate": [0.02, 0.08],
-                  "arms.recover.policies": [["ServiceRecovery"], ["SmallGifts"]]})  # SmallGifts adds columns
+                  "arms.recover.add": [["ServiceRecovery"], ["SmallGifts"]]})  # SmallGifts adds columns
     out = tmp_path / "sweep"
     run_sweep(s, out)
     points = pd.read_csv(out / "points.csv")
-    assert list(points.columns) == ["point", "firms.Telco.failure_rate", "arms.recover.policies"]
-    assert len(points) == 4 and points["arms.recover.policies"][1] == '["SmallGifts"]'
+    assert list(points.columns) == ["point", "firms.Telco.failure_rate", "arms.recover.add"]
+    assert len(points) == 4 and points["arms.recover.add"][1] == '["SmallGifts"]'
     assert sorted(p.name for p in (out / "runs").iterdir()) == [f"p{i:05d}" for i in range(4)]
     timeseries = pd.read_parquet(out / "timeseries.parquet")
     assert list(timeseries.columns[:5]) == ["point", "arm", "replication", "month", "firm"]
@@ -136,7 +136,7 @@ def test_sweep_folder_tables(tmp_path):
     gifts = [c for c in timeseries.columns if "gift" in c]
     assert gifts and (timeseries.loc[timeseries["point"] == 0, gifts] == 0).all().all()
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.columns[:6]) == ["point", "firms.Telco.failure_rate", "arms.recover.policies", "arm",
+    assert list(summary.columns[:6]) == ["point", "firms.Telco.failure_rate", "arms.recover.add", "arm",
                                          "replication", "firm"]
     assert len(summary) == 4 * 2 * 2
     assert summary.groupby("replication")["seed"].nunique().eq(1).all()  # same luck at every point
@@ -155,7 +155,7 @@ def test_sweep_folder_tables(tmp_path):
 
 def test_final_tables_are_the_same_whether_points_are_batched_or_not(tmp_path, monkeypatch):
     # a different horizon is a different structure: the batches split there
-    s = scenario({"market.months": [4, 6], "arms.recover.policies": [["ServiceRecovery"], ["SmallGifts"]]})
+    s = scenario({"market.months": [4, 6], "arms.recover.add": [["ServiceRecovery"], ["SmallGifts"]]})
     out = tmp_path / "sweep"
     folder = run_sweep(s, out)
     batched = {name: (out / name).read_bytes() for name in ("summary.csv", "comparison.csv")}
@@ -239,6 +239,7 @@ def test_client_memory_stays_flat_as_the_sweep_grows(tmp_path, monkeypatch):
             tracemalloc.stop()
 
     monkeypatch.setattr(sweep, "ROW_GROUP", 100)  # rows buffered before a write: the bound, made small here
+    monkeypatch.setattr(sweep, "BATCH", 2)  # points read and summarized together: another bound
     monkeypatch.setattr(sweep, "SHOW", 2)  # points kept for the screen: the other bound
     def markets() -> int:
         gc.collect()

@@ -100,6 +100,7 @@ def test_format_table_counts_pass_fail_and_shown_rows():
     assert rows[0].as_tuple() == ("a", "s", "1", "t", True)
 
 
+@pytest.mark.slow
 def test_check_model_command_prints_the_table(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(validation, "QUICK", TINY)
     code = main(["check-model", "--quick", "--out", str(tmp_path / "check"), "--quiet"])

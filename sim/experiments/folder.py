@@ -305,7 +305,8 @@ class RunFolder:
         """A folder of `kind` read and checked for a resume, nothing written yet (see `reopen`):
         its manifest, the plan rebuilt from it and its hash, and every saved run file."""
         path = Path(path)
-        command = {"run": "run", "sweep": "sweep", "sensitivity": "sensitivity", "check-model": "check-model"}
+        command = {"run": "run", "sweep": "sweep", "sensitivity": "sensitivity", "check-model": "check-model",
+                   "robustness": "run"}
         try:
             manifest = json.loads((path / "manifest.json").read_text())
             found = manifest.get("kind")
@@ -390,7 +391,7 @@ class RunFolder:
 
         if not self.runs.is_dir():
             return []
-        tasks = {task.key: task for task in self.plan.tasks()}
+        tasks = {task.key: task for task in getattr(self.plan, "possible_tasks", self.plan.tasks)()}
         found = []
         for path in sorted(self.runs.rglob("*.parquet")):
             task = tasks.get(path.relative_to(self.runs).with_suffix("").as_posix())

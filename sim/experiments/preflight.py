@@ -58,6 +58,14 @@ class Needs:
     disk_bytes: float
     largest: str  # the largest run in words: '4,000 people, 40,000 ties'
 
+    def plus(self, other: Needs | None) -> Needs:
+        """This plan's needs and another's, run after it (the robustness pass after a run)."""
+        if other is None:
+            return self
+        largest = max((self, other), key=lambda needs: needs.run_bytes)
+        return Needs(self.runs + other.runs, largest.run_bytes, self.seconds + other.seconds,
+                     self.disk_bytes + other.disk_bytes, largest.largest)
+
     def describe(self) -> str:
         return (f"about {size(self.run_bytes)} of memory per run ({self.largest}), {size(self.disk_bytes)} on "
                 f"disk, {duration(self.seconds)} of computing for {self.runs:,} runs on one core (rough estimates)")
@@ -116,12 +124,16 @@ def stored_ties(network: str, people: int, degree: int, group: int, between: flo
     return int(people * (inside + degree * between))  # communities
 
 
-def check(plan, where: Path, runs: int | None = None, workers: int = 1, local: bool = True) -> Needs | None:
+def check(plan, where: Path, runs: int | None = None, workers: int = 1, local: bool = True,
+          then=None) -> Needs | None:
     """Refuse (InputError) before anything is written: `where` (the folder to make, or to resume)
     cannot be written, the disk has no room for the plan's files, or a run cannot fit in this
-    machine's memory (on `workers` local processes when `local`). Returns the estimate."""
+    machine's memory (on `workers` local processes when `local`). `then` is a plan run after it in
+    the same folder (the robustness pass). Returns the estimate."""
     place = writable(where)
     needs = estimate(plan, runs)
+    if needs is not None and then is not None:
+        needs = needs.plus(estimate(then))
     free = free_bytes(place)
     wanted = needs.disk_bytes if needs else 0.0
     if free is not None and free < wanted + MARGIN_BYTES:

@@ -27,11 +27,10 @@ MONTHS, WAVE_MONTH, WAVE_FAILURE_RATE = 8, 2, 0.3
 
 def small_market(scenario: Scenario, run: str | None = None, n_people: int = PEOPLE) -> Market:
     """A small market on a small world with the scenario's market and firm settings (baseline arm)."""
-    settings = scenario.market.model_dump(mode="json")
-    settings.update(n_people=n_people, network="small_world", edge_list_path=None)
     groups = scenario.groups
-    run = run or (groups.runs[0] if groups.head_to_head else groups.baseline)
-    return Market(firms=scenario.firms_for(run), seed=scenario.seed, **settings)
+    firms, settings = scenario.run_settings(run or (groups.runs[0] if groups.head_to_head else groups.baseline))
+    settings.update(n_people=n_people, network="small_world", edge_list_path=None)
+    return Market(firms=firms, seed=scenario.seed, **settings)
 
 
 def snapshot(market: Market) -> dict[str, np.ndarray]:

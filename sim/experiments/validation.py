@@ -520,14 +520,13 @@ def check_peer_decay(size: Size) -> list[Check]:
 def scenario_churn(path: Path, size: Size) -> tuple[str, float, Sector]:
     """Mean monthly churn of the baseline arm's focal firm (every firm, head to head)."""
     scenario = load_scenario(path)
-    market = scenario.market.model_dump(mode="json")
+    groups = scenario.groups
+    firms, market = scenario.run_settings(groups.runs[0] if groups.head_to_head else groups.baseline)
     if size.scenario_people:
         market["n_people"] = size.scenario_people
-    groups = scenario.groups
-    run = groups.runs[0] if groups.head_to_head else groups.baseline
     rates = []
     for seed in range(size.scenario_seeds):
-        monthly = Market(firms=scenario.firms_for(run), seed=seed, **market).run().monthly()
+        monthly = Market(firms=firms, seed=seed, **market).run().monthly()
         monthly = monthly[monthly.month > 0]
         if groups.focal_firm:
             monthly = monthly[monthly.firm == groups.focal_firm]

@@ -89,7 +89,18 @@ def policies_from_levers(values: dict[str, Any], policy_settings: dict[str, dict
             chosen[kind] = None
         elif lever.setting is not None:
             spec[lever.setting] = value
-    return [spec for spec in chosen.values() if spec is not None]
+    # two switches that do one job (ServiceRecovery and IgnoreUntilRenewal both answer complaints):
+    # the policy that does fewer jobs runs, the other is left out
+    specs = sorted((spec for spec in chosen.values() if spec is not None),
+                   key=lambda spec: len(Policy.registry[spec["kind"]].jobs))
+    taken: set[str] = set()
+    kept = []
+    for spec in specs:
+        jobs = set(Policy.registry[spec["kind"]].jobs)
+        if not jobs & taken:
+            kept.append(spec)
+            taken |= jobs
+    return kept
 
 
 def _control(policy: type[Policy], lever: Lever, value) -> dict[str, Any]:

@@ -10,6 +10,9 @@ A policy is one class: its settings are pydantic fields, and as class attributes
 - `costs` and `revenues`: the ledger categories it books money in
   (`market.ledger.charge(firm, category, amount)`), columns `cost_<name>`, `revenue_<name>`;
 - `levers`: the dashboard's controls of it (`Lever`);
+- `jobs`: what only one policy of a firm can do ("answer complaints", "call at renewal"): a
+  firm whose policies share a job is refused, so two ways of answering one complaint cannot
+  run side by side unnoticed;
 - `shares`: `Shared` parts it uses together with other policies (a running discount, a
   contact's annoyance). A part brings its own declarations and hooks, and the market makes
   its state once and calls its hooks once per firm and month, however many of the firm's
@@ -142,6 +145,7 @@ class Policy(Plugin, BaseModel):
     registry: ClassVar[dict[str, type[Policy]]] = {}
     shares: ClassVar[tuple[Shared, ...]] = ()
     levers: ClassVar[tuple[Lever, ...]] = ()
+    jobs: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -164,6 +168,21 @@ class Policy(Plugin, BaseModel):
         inside = ", ".join(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
                            for name, value in changed.items())
         return f"{type(self).__name__}({inside})" if inside else type(self).__name__
+
+
+def check_together(policies) -> None:
+    """A firm runs each kind of policy once, and no two policies that do the same job."""
+    kinds, jobs = {}, {}
+    for policy in policies:
+        kind = type(policy).__name__
+        if kind in kinds:
+            raise ValueError(f"{kind} is listed twice: a firm runs each policy once (set its settings in one entry)")
+        kinds[kind] = policy
+        for job in type(policy).jobs:
+            if job in jobs:
+                raise ValueError(f"{jobs[job]} and {kind} both {job}: a firm does that one way; keep one "
+                                 f"(in an arm, replace one with the other)")
+            jobs[job] = kind
 
 
 def plugins_of(policies) -> tuple:

@@ -24,7 +24,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, ValidationE
 from ..errors import Located, pattern, short
 from ..firm import Firm
 from ..parameters import MarketParameters
-from ..policies import Policy, make_policy
+from ..policies import Policy, check_together, make_policy
 from ..sectors import SectorName
 
 ARM_NAME = pattern(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,59}$",
@@ -79,25 +79,105 @@ def _policy_list(value: Any) -> Any:
     return [value] if isinstance(value, (str, dict, Policy)) else value
 
 
+def _together(policies: list) -> list:
+    check_together(policies)
+    return policies
+
+
 _firm_fields = {name: (info.annotation, info) for name, info in Firm.model_fields.items() if name != "policies"}
 FirmSpec = create_model(
     "Firm", __config__=ConfigDict(extra="forbid", title="Firm", allow_inf_nan=False),
-    __validators__={"_listed": field_validator("policies", mode="before")(lambda cls, v: _policy_list(v))},
+    __validators__={"_listed": field_validator("policies", mode="before")(lambda cls, v: _policy_list(v)),
+                    "_together": field_validator("policies")(lambda cls, v: _together(v))},
     **_firm_fields,
     policies=(list[PolicyEntry], Field(default_factory=list,
-                                       description="policies: names or {kind: Name, setting: value}")),
+                                       description="policies: names or {kind: Name, setting: value}; in an arms "
+                                                   "comparison, the compared firm's policies are the baseline")),
 )
+
+CHANGES = ("add", "remove", "replace", "set")
 
 
 class Arm(BaseModel):
-    """One variant of the compared firm: its policies, everything else equal."""
+    """One variant of the compared firm: what it changes from the baseline, the firm as written.
+
+    Everything an arm does not name is the baseline's, so no policy can go missing unnoticed:
+    `add` policies, `remove` policies by kind, `replace` a policy by one or more others, or
+    `set` settings of the market, the firm or one of its policies (`market.price`,
+    `firm.quality`, `ServiceRecovery.effort`). The baseline arm changes nothing."""
 
     model_config = _STRICT
     name: str = Field(pattern=ARM_NAME, description="letters, digits, _ - . + (used in file names)")
-    policies: list[PolicyEntry] = Field(default_factory=list, description="[] = no policy")
     description: str = Field("", max_length=200)
+    add: list[PolicyEntry] = Field(default_factory=list, description="policies the arm adds to the baseline's")
+    remove: list[str] = Field(default_factory=list, description="kinds of baseline policies the arm drops")
+    replace: dict[str, list[PolicyEntry]] = Field(
+        default_factory=dict, description="kind of a baseline policy: the policy (or list) that takes its place")
+    set: dict[str, Any] = Field(
+        default_factory=dict, description="setting: value, for this arm only (market.x, firm.x, Kind.x)")
 
-    _listed = field_validator("policies", mode="before")(lambda cls, v: _policy_list(v))
+    @model_validator(mode="before")
+    @classmethod
+    def _not_a_policy_list(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "policies" in data:
+            raise Located(("policies",), "an arm says what it changes from the baseline (the firm's own "
+                                         "policies): write add: [...], remove: [Kind], replace: {Kind: New} or "
+                                         "set: {path: value}")
+        if isinstance(data, dict) and isinstance(data.get("replace"), dict):
+            data = {**data, "replace": {k: _policy_list(v) for k, v in data["replace"].items()}}
+        return data
+
+    _listed = field_validator("add", mode="before")(lambda cls, v: _policy_list(v))
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.add or self.remove or self.replace or self.set)
+
+    def policies_from(self, baseline: list[Policy]) -> list[Policy]:
+        """The baseline's policies with this arm's changes (raises Located, relative to the arm)."""
+        kinds = [type(p).__name__ for p in baseline]
+        for i, kind in enumerate(self.remove):
+            if kind not in kinds:
+                raise Located(("remove", i), f"{kind!r} is not a baseline policy: the baseline runs "
+                                             f"{', '.join(kinds) or 'no policy'}")
+        policies: list[Policy] = []
+        for policy in baseline:
+            kind = type(policy).__name__
+            if kind in self.remove:
+                continue
+            if kind in self.replace:
+                new = self.replace[kind]
+                lost = set(type(policy).jobs) - {job for p in new for job in type(p).jobs}
+                if lost:
+                    raise Located(("replace", kind), f"replacing {kind} by {', '.join(p.label() for p in new)} "
+                                                     f"drops what {kind} did ({', '.join(sorted(lost))}); "
+                                                     f"replace it with a list that keeps it (e.g. add RenewalCall)"
+                                                     f", or remove {kind} and add the new policies")
+                policies += new
+                continue
+            policies.append(policy)
+        for kind in self.replace:
+            if kind not in kinds:
+                raise Located(("replace", kind), f"{kind!r} is not a baseline policy: the baseline runs "
+                                                 f"{', '.join(kinds) or 'no policy'}")
+        for i, policy in enumerate(self.add):
+            if type(policy).__name__ in kinds and type(policy).__name__ not in self.remove:
+                raise Located(("add", i), f"{type(policy).__name__} is already a baseline policy: to change its "
+                                          f"settings write set: {{{type(policy).__name__}.setting: value}} or "
+                                          f"replace it")
+        policies += self.add
+        try:
+            check_together(policies)
+        except ValueError as error:
+            raise Located(("add",) if self.add else ("replace",), str(error)) from None
+        return policies
+
+    def changes(self) -> str:
+        """The arm in words: 'baseline + ServiceRecovery(effort=0.8) - IgnoreUntilRenewal'."""
+        text = "baseline" + "".join(f" + {p.label()}" for p in self.add) + "".join(f" - {k}" for k in self.remove)
+        parts = [f"{kind} replaced by {' + '.join(p.label() for p in new)}" for kind, new in self.replace.items()]
+        parts += [f"{path} = {value}" for path, value in self.set.items()]
+        return "; ".join([text, *parts]) if parts or text != "baseline" else "the baseline"
 
 
 class Compare(BaseModel):
@@ -105,13 +185,19 @@ class Compare(BaseModel):
 
     model_config = _STRICT
     kind: Literal["arms", "head_to_head"] = Field("arms", description="arms | head_to_head")
+    measure: Literal["retention", "customer_base"] = Field(
+        "retention", description="arms: what a verdict's first clause reports: retention (customers kept from "
+                                 "month 0) or customer_base (customers at the horizon vs month 0: kept, won back "
+                                 "and new; the measure for win-back or acquisition)")
     firm: str | None = Field(None, description="arms: the firm whose policies the arms set (default: the only firm)")
     baseline: str | None = Field(None, description="the arm (or firm) the others are compared with (default: the first)")
     arms: list[Arm] = Field(default_factory=list, description="arms: two or more named variants")
 
 
-KPI_NAMES = ("retention", "customers", "market_share", "revenue", "cost", "profit", "npv", "nps")
-OUTPUT_KPIS = Literal["retention", "customers", "market_share", "revenue", "cost", "profit", "npv", "nps"]
+KPI_NAMES = ("retention", "customer_base", "customers", "market_share", "share_gain", "revenue", "cost", "profit",
+             "npv", "nps")
+OUTPUT_KPIS = Literal["retention", "customer_base", "customers", "market_share", "share_gain", "revenue", "cost",
+                      "profit", "npv", "nps"]
 
 
 class Sensitivity(BaseModel):
@@ -129,7 +215,8 @@ class Sensitivity(BaseModel):
     compare: list[str] | None = Field(None, min_length=2, max_length=2,
                                       description="[X, Y]: arms (or firms) whose paired difference X - Y is analysed; "
                                                   "default: the first other arm and the baseline")
-    winner_by: Literal["retention", "customers", "market_share", "revenue", "profit", "npv", "nps"] = Field(
+    winner_by: Literal["retention", "customer_base", "customers", "market_share", "share_gain", "revenue", "profit",
+                       "npv", "nps"] = Field(
         "npv", description="the KPI that decides which of X and Y wins at a sample point")
 
     @field_validator("parameters", mode="before")
@@ -137,8 +224,7 @@ class Sensitivity(BaseModel):
     def _pairs(cls, value):
         """Each range is [low, high]: said in one line, not as pydantic's per-item complaints."""
         for name, pair in (value.items() if isinstance(value, dict) else ()):
-            if not (isinstance(pair, (list, tuple)) and len(pair) == 2
-                    and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in pair)):
+            if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(map(_finite_number, pair))):
                 raise ValueError(f"{name} = {pair!r} is not allowed: give [low, high], two finite numbers")
         return value
 
@@ -168,6 +254,10 @@ class SweepRange(BaseModel):
         if self.log and self.low <= 0:
             raise ValueError("log: true needs low > 0")
         return self
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _values_or_range(value: Any, handler, info) -> Any:
@@ -209,6 +299,16 @@ class Sweep(BaseModel):
         return self
 
 
+class Precision(BaseModel):
+    """`replications: auto` stops once every verdict is clear or at least this precise (95% half-width)."""
+
+    model_config = _STRICT
+    points: float = Field(0.5, gt=0, allow_inf_nan=False,
+                          description="retention, customer base or share: percentage points")
+    money: float | None = Field(None, gt=0, allow_inf_nan=False,
+                                description="NPV, in the scenario's currency (default: 1% of the baseline's NPV)")
+
+
 @dataclass(frozen=True)
 class Groups:
     """What a scenario compares, decided once: arms of one firm, or firms head to head.
@@ -240,7 +340,7 @@ class Groups:
         return [g for g in self.names if g != self.baseline]
 
 
-ARM_KPIS = ("retention", "customers", "revenue", "cost", "profit", "npv", "nps")
+ARM_KPIS = ("retention", "customer_base", "customers", "revenue", "cost", "profit", "npv", "nps")
 HEAD_TO_HEAD_KPIS = ("market_share", "share_gain", "customers", "retention", "revenue", "cost", "profit", "npv", "nps")
 
 
@@ -251,7 +351,13 @@ class Scenario(BaseModel):
     name: str = Field(pattern=SCENARIO_NAME, description="names the results folder")
     description: str = Field("", max_length=300, description="one line: the question the scenario answers")
     seed: int = Field(1, ge=0, le=2**63 - 1, description="same seed, same results")
-    replications: int = Field(10, ge=2, le=10_000, description="paired runs per arm (2 or more for an interval)")
+    replications: int | Literal["auto"] = Field(
+        "auto", description="paired runs per arm: a number (2 or more), or auto: batches of 8 until every "
+                            "verdict is clear or precise (see precision), at most max_replications")
+    precision: Precision = Field(default_factory=Precision, description="replications: auto stops at this precision")
+    max_replications: int = Field(64, ge=2, le=10_000, description="replications: auto stops here at the latest")
+    currency: str = Field("units", pattern=pattern(r"^([A-Z]{3}|units)$", "a three-letter code such as EUR, or units"),
+                          description="the firm's money: an ISO 4217 code (EUR, USD, GBP), or units")
     sector: SectorName = Field(
         "postpaid_mobile", description="the sector modelled: its published churn is the check on the market")
     market: MarketParameters = Field(default_factory=MarketParameters, description="market parameters")
@@ -261,6 +367,13 @@ class Scenario(BaseModel):
         None, exclude=True, description="uncertain settings and their ranges, for `grapevine sensitivity`")
     sweep: Sweep | None = Field(  # not part of a run: kept out of resolved() and digest()
         None, exclude=True, description="a grid or sample of settings, for `grapevine sweep`")
+
+    @field_validator("replications")
+    @classmethod
+    def _enough(cls, value):
+        if isinstance(value, int) and not 2 <= value <= 10_000:
+            raise ValueError(f"give 2 to 10,000 replications (2 or more for an interval) or auto, not {value}")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -283,16 +396,25 @@ class Scenario(BaseModel):
             raise Located(("compare", "firm"), f"say whose policies the arms set: one of {', '.join(names)}")
         if c.firm is not None and c.firm not in names:
             raise Located(("compare", "firm"), f"{c.firm!r} is not a firm: choose one of {', '.join(names)}")
-        focal = names.index(c.firm) if c.firm else 0
-        if self.firms[focal].policies:
-            raise Located(("firms", focal, "policies"),
-                          "the arms set this firm's policies: move these policies into each arm")
         arms = [arm.name for arm in c.arms]
         for i, arm in enumerate(arms):
             if arm in arms[:i]:
                 raise Located(("compare", "arms", i, "name"), f"arm name {arm!r} is used twice")
         if c.baseline is not None and c.baseline not in arms:
             raise Located(("compare", "baseline"), f"{c.baseline!r} is not an arm: choose one of {', '.join(arms)}")
+        baseline = c.baseline or arms[0]
+        for i, arm in enumerate(c.arms):
+            where = ("compare", "arms", i)
+            if arm.name == baseline and arm.changes_anything:
+                raise Located(where, f"{arm.name!r} is the baseline: the firm as written, so it changes nothing; "
+                                     f"put its policies and settings on the firm")
+            if arm.name != baseline and not arm.changes_anything:
+                raise Located(where, f"{arm.name!r} changes nothing from the baseline: give it add, remove, "
+                                     f"replace or set")
+            try:
+                self.run_settings(arm.name)
+            except Located as error:
+                raise Located(where + error.loc, error.message) from None
         return self
 
     # --- what the experiment needs -------------------------------------------------
@@ -305,20 +427,43 @@ class Scenario(BaseModel):
                           "share_gain")
         names = tuple(arm.name for arm in c.arms)
         return Groups("arm", names, c.baseline or names[0], names, c.firm or self.firms[0].name, ARM_KPIS,
-                      "retention")
+                      c.measure)
 
     @property
     def baseline(self) -> str:
         return self.groups.baseline
 
-    def firms_for(self, run: str) -> list[dict]:
-        """The firms of one run (an arm, or the head-to-head run) as engine keywords."""
+    def arm(self, name: str) -> Arm:
+        return next(a for a in self.compare.arms if a.name == name)
+
+    def run_settings(self, run: str) -> tuple[list[dict], dict]:
+        """The firms (engine keywords) and the market settings of one run: an arm (the baseline
+        with the arm's changes), or the head-to-head run (the firms as written)."""
         firms = [firm.model_dump(mode="json") for firm in self.firms]
-        if not self.groups.head_to_head:
-            chosen = next(a for a in self.compare.arms if a.name == run)
-            focal = next(f for f in firms if f["name"] == self.groups.focal_firm)
-            focal["policies"] = [policy_data(p) for p in chosen.policies]
-        return firms
+        market = self.market.model_dump(mode="json")
+        if self.groups.head_to_head:
+            return firms, market
+        arm = self.arm(run)
+        k = next(i for i, f in enumerate(self.firms) if f.name == self.groups.focal_firm)
+        firms[k]["policies"] = [policy_data(p) for p in arm.policies_from(list(self.firms[k].policies))]
+        for path, value in arm.set.items():
+            _set_for_arm(path, value, firms, k, market)
+        if arm.set:  # the changed settings must be valid where they land
+            try:
+                MarketParameters.model_validate(market)
+                Firm.model_validate(firms[k])
+            except ValidationError as error:
+                problem = error.errors()[0]
+                if problem["type"] == "value_error":
+                    raise Located(("set",), problem["msg"].removeprefix("Value error, ")) from None
+                raise Located(("set",), f"{problem['loc'][-1] if problem['loc'] else 'value'} = "
+                                        f"{problem.get('input')!r} is not allowed: "
+                                        f"{problem['msg'][:1].lower()}{problem['msg'][1:]}") from None
+        return firms, market
+
+    def firms_for(self, run: str) -> list[dict]:
+        """The firms of one run as engine keywords (see `run_settings`)."""
+        return self.run_settings(run)[0]
 
     def resolved(self) -> dict:
         """Every setting, defaults included, as plain JSON data (the manifest keeps this)."""
@@ -326,6 +471,38 @@ class Scenario(BaseModel):
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.resolved(), sort_keys=True).encode()).hexdigest()
+
+
+def _set_for_arm(path: str, value: Any, firms: list[dict], focal: int, market: dict) -> None:
+    """Apply one `set` of an arm: market.x, firm.x (the compared firm), firms.NAME.x or Kind.x
+    (a setting of one of the compared firm's policies)."""
+    head, _, setting = path.partition(".")
+    if not setting or "." in setting and head != "firms":
+        raise Located(("set", path), "write market.setting, firm.setting, firms.NAME.setting or Kind.setting")
+    if head == "market":
+        if setting not in MarketParameters.model_fields:
+            raise Located(("set", path), f"market has no setting {setting!r}")
+        market[setting] = value
+        return
+    if head in ("firm", "firms"):
+        if head == "firms":
+            name, _, setting = setting.rpartition(".")
+            target = next((f for f in firms if f["name"] == name), None)
+            if target is None:
+                raise Located(("set", path), f"no firm {name!r}: choose one of {', '.join(f['name'] for f in firms)}")
+        else:
+            target = firms[focal]
+        if setting not in Firm.model_fields or setting in ("name", "policies"):
+            raise Located(("set", path), f"a firm has no setting {setting!r} an arm can set")
+        target[setting] = value
+        return
+    policy = next((p for p in firms[focal]["policies"] if p["kind"] == head), None)
+    if policy is None:
+        kinds = ", ".join(p["kind"] for p in firms[focal]["policies"]) or "no policy"
+        raise Located(("set", path), f"{head!r} is not market, firm or a policy of this arm (it runs {kinds})")
+    if setting not in Policy.registry[head].model_fields:
+        raise Located(("set", path), f"{head} has no setting {setting!r}")
+    policy[setting] = value
 
 
 def json_schema() -> dict:
@@ -343,6 +520,9 @@ def json_schema() -> dict:
         body["description"] = (cls.__doc__ or name).strip()
         schema["$defs"][name] = body
         refs.append({"$ref": f"#/$defs/{name}"})
-    for model in ("Firm", "Arm"):
-        schema["$defs"][model]["properties"]["policies"]["items"] = {"anyOf": [by_name, *refs]}
+    entry = {"anyOf": [by_name, *refs]}
+    schema["$defs"]["Firm"]["properties"]["policies"]["items"] = entry
+    arm = schema["$defs"]["Arm"]["properties"]
+    arm["add"]["items"] = entry
+    arm["replace"]["additionalProperties"] = {"anyOf": [entry, {"type": "array", "items": entry}]}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
