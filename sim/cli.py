@@ -519,14 +519,17 @@ def cmd_validate(args) -> int:
     scenario = load_scenario(path, args.overrides)
     groups = scenario.groups
     plan = Experiment.single(scenario, str(path))
-    needs = preflight.estimate(plan)
+    runs = len(plan.run_names) * scenario.max_replications if plan.auto else None  # auto: up to the cap
+    needs = preflight.estimate(plan, runs)
     preflight.check_memory(needs, source=str(path))
     print(f"{path}: ok - {scenario.name}: {'head to head' if groups.head_to_head else 'arms'} "
           f"{', '.join(groups.names)} (baseline {groups.baseline}), {scenario.replications} replications, "
           f"{scenario.market.n_people:,} people, {scenario.market.months} months")
     for line in _arm_lines(scenario):
         print(f"  {line}")
-    print(f"  needs: {needs.describe()}")
+    print(f"  needs{' (replications: auto, at most)' if plan.auto else ''}: {needs.describe()}")
+    extra = preflight.estimate(_robustness_plan(plan, argparse.Namespace(robustness="quick")))
+    print(f"  `grapevine run` adds the robustness pass (quick; --robustness off skips it): {extra.describe()}")
     if scenario.sweep is not None:
         from .experiments import sweep
 
