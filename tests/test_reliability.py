@@ -218,7 +218,8 @@ def test_scheduler_mistakes_write_no_folder(options, tmp_path):
 def test_validate_shows_what_a_scenario_needs(capsys):
     assert main(["validate", "quickstart"]) == 0
     shown = capsys.readouterr().out
-    assert "needs: about" in shown and "of memory per run" in shown and "on disk" in shown
+    assert "needs (replications: auto, at most): about" in shown  # quickstart asks for auto replications
+    assert "of memory per run" in shown and "on disk" in shown and "adds the robustness pass" in shown
 
 
 def test_a_long_plan_is_announced_with_its_time(tmp_path):
