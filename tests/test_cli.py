@@ -88,7 +88,8 @@ def test_out_must_be_new(tmp_path, capsys):
 
 
 def _interrupt_then_resume(tmp_path, sig):
-    args = ["--set", "market.n_people=1500", "--set", "market.months=24", "--replications", "12", "--quiet"]
+    args = ["--set", "market.n_people=1500", "--set", "market.months=24", "--replications", "12", "--quiet",
+            "--no-figures", "--robustness", "off"]
     reference = tmp_path / "reference"
     assert grapevine("run", QUICK, "--out", reference, *args).returncode == 0
     out = tmp_path / "interrupted"
@@ -151,7 +152,7 @@ def test_validate_list_schema_new(tmp_path, capsys, monkeypatch):
 
 @pytest.mark.slow
 def test_demo(tmp_path):
-    done = grapevine("demo", cwd=tmp_path)
+    done = grapevine("demo", cwd=tmp_path, timeout=900)  # the real demo: auto replications, robustness, figures
     assert done.returncode == 0, done.stderr
     assert "recover keeps" in done.stdout and "gifts keeps" in done.stdout and "than ignore" in done.stdout
     assert list((tmp_path / "results" / "quickstart").glob("*/summary.csv"))
@@ -162,7 +163,7 @@ def test_demo(tmp_path):
                                   "upsell-satisfied", "head-to-head", "product-defect"])
 def test_shipped_scenario_runs(name, tmp_path):
     done = grapevine("run", name, "--out", tmp_path / "run", "--set", "market.n_people=1000",
-                     "--replications", "2", "--quiet", cwd=ROOT)
+                     "--replications", "2", "--quiet", "--no-figures", "--robustness", "off", cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "run" / "comparison.csv").exists()
 
