@@ -28,12 +28,15 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/grapevine demo
 
+# tests run on TEST_WORKERS processes (pytest-xdist); the CI machine has 2 cores
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # the specification tests (rules, policies, scenario files, API): about a minute on 2 cores
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not slow and not browser and not cluster and not notebooks"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow and not browser and not cluster and not notebooks"
 
 # The fast tier and the dashboard in Chromium on each Python of MATRIX found here (own venvs,
 # .venv-3.12, ...), and a shipped scenario's results compared byte for byte with this Python's.

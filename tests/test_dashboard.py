@@ -46,6 +46,18 @@ def test_package_defaults_give_a_small_drawable_market():
     assert summary_rows(market)["This month"][0][2] == "1 of 3"
 
 
+def test_the_dashboards_market_defaults_are_the_packages():
+    market = DashboardMarket(n_people=120, months=3)  # every other setting left at its default
+    package, firm = sim.MarketParameters(), sim.Firm()
+    assert (market.firms[0].quality, market.firms[0].failure_rate) == (firm.quality, firm.failure_rate)
+    for name in ("negative_reach_min", "negative_reach_max", "relay_probability", "complaint_probability",
+                 "contract_months"):
+        assert getattr(market.parameters, name) == getattr(package, name), name
+    values = initial_values(dashboard_settings(None))  # the sliders start where the constructor does
+    assert (values["failure_rate"], values["quality"]) == (firm.failure_rate, firm.quality)
+    assert values["months"] == package.months
+
+
 def test_scenario_defaults_come_from_the_baseline_arm_and_first_firm():
     quick = dashboard_settings("quickstart")
     assert quick["firm_name"] == "Telco" and quick["levers"]["RenewalCall"] is True

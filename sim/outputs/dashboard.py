@@ -119,6 +119,10 @@ def _control(policy: type[Policy], lever: Lever, value) -> dict[str, Any]:
 
 
 # --- the model behind the page ----------------------------------------------------------------
+_FIRM, _MARKET = Firm(), MarketParameters()
+_REACH_MIDDLE = (_MARKET.negative_reach_min + _MARKET.negative_reach_max) // 2  # the "Negative reach" slider
+
+
 class DashboardMarket(Market):
     """A one-firm `Market` built from flat slider values (SolaraViz rebuilds it on Reset).
 
@@ -133,15 +137,15 @@ class DashboardMarket(Market):
         *,
         seed: int = 1,
         n_people: int = DEFAULT_PEOPLE,
-        quality: float = 0.7,
-        failure_rate: float = 0.02,
-        negative_reach: int = 12,
-        reach_below: int = 2,
-        reach_above: int = 3,
-        relay_probability: float = 0.0,
-        complaint_probability: float = 0.3,
-        contract_months: int = 12,
-        months: int = 60,
+        quality: float = _FIRM.quality,  # every default is the package's (sim.firm, sim.parameters)
+        failure_rate: float = _FIRM.failure_rate,
+        negative_reach: int = _REACH_MIDDLE,
+        reach_below: int = _REACH_MIDDLE - _MARKET.negative_reach_min,
+        reach_above: int = _MARKET.negative_reach_max - _REACH_MIDDLE,
+        relay_probability: float = _MARKET.relay_probability,
+        complaint_probability: float = _MARKET.complaint_probability,
+        contract_months: int = _MARKET.contract_months,
+        months: int = _MARKET.months,
         market_settings: dict | None = None,
         firm_settings: dict | None = None,
         policy_settings: dict | None = None,
