@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# plus the dashboard extra (Mesa's visualisation stack: solara, pinned to its offline assets)
+# plus the dashboard extra (Solara, pinned to the release whose assets it serves offline)
 $(VENV)/.installed-dashboard: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[dashboard]"
 	touch $@

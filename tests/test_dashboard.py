@@ -146,6 +146,22 @@ def test_a_shared_control_rebuilds_every_side_and_back_to_the_scenario_restores_
     assert all(market.firms[0].failure_rate == sim.Firm().failure_rate for market in live.markets.values())
 
 
+def test_an_arm_that_sets_a_shared_setting_itself_keeps_it(tmp_path):
+    text = (ROOT / "scenarios" / "quickstart.yaml").read_text().replace(
+        "    - name: gifts\n", "    - name: gifts\n      set: {market.complaint_probability: 0.9, firm.quality: 0.5}\n")
+    (tmp_path / "own.yaml").write_text(text)
+    settings = dashboard_settings(str(tmp_path / "own.yaml"))
+    assert settings["own"] == {"gifts": ["complaint_probability", "quality"]}
+    assert any("gifts sets complaint_probability, quality itself" in note for note in settings["notes"])
+    settings["start"]["shared"].update(SMALL)
+    live = SideBySide(settings)
+    live.set(None, "complaint_probability", 0.1)
+    live.set(None, "quality", 0.8)
+    assert live.markets["ignore"].parameters.complaint_probability == 0.1
+    assert live.markets["gifts"].parameters.complaint_probability == 0.9
+    assert live.markets["gifts"].firms[0].quality == 0.5 and live.markets["recover"].firms[0].quality == 0.8
+
+
 def test_an_unknown_control_is_refused():
     live = SideBySide(small())
     with pytest.raises(ValueError, match="'Telepathy' is not one of"):
@@ -464,10 +480,22 @@ def test_the_arms_play_side_by_side_in_a_real_browser(quickstart_page, screensho
             paused = _month(page)
             page.wait_for_timeout(1500)
             assert _month(page) <= paused + 1, "the months go on after a pause"
-            assert page.locator('[data-key="narration"]').text_content().startswith(f"Month {_month(page)}")
+            page.get_by_role("button", name="▶ Play").click()
+
+            # a faster speed while playing plays on, to the horizon; then Restart
+            page.get_by_role("button", name="10", exact=True).click()
+            expect(month).to_have_text("48 of 48", timeout=UI_TIMEOUT)
+            expect(page.locator('[data-key="rate"]')).to_have_text("the end", timeout=UI_TIMEOUT)
+            expect(page.get_by_role("button", name="▶ Play")).to_be_disabled()
+            assert page.locator('[data-key="narration"]').text_content().startswith("Month 48.")
             expect(page.locator('[data-key="month:recover"]')).to_contain_text("unhappy customers told")
             assert re.fullmatch(r"recover so far: [+-][\d,]+ customers, [+-]?[\d.,]+( K| M)? profit",
                                 page.locator('[data-key="difference:recover"]').text_content())
+            page.get_by_role("button", name="Restart").click()
+            expect(month).to_have_text("0 of 48", timeout=UI_TIMEOUT)
+            expect(page.get_by_role("button", name="▶ Play")).to_be_enabled()
+            page.get_by_role("button", name="Step").click()
+            expect(month).to_have_text("1 of 48", timeout=UI_TIMEOUT)
 
             # a slider changes its own arm: recover's effort, let go at a fifth of the track
             at = _month(page)
@@ -480,6 +508,10 @@ def test_the_arms_play_side_by_side_in_a_real_browser(quickstart_page, screensho
             assert _month(page) == at, "a change replays the arm to the month shown"
 
             # the presenter view: no controls, large type
+            page.get_by_role("button", name="▶ Play").click()
+            page.wait_for_function("() => parseInt(document.querySelector('[data-key=\"month\"]').textContent) >= 30",
+                                   timeout=UI_TIMEOUT)
+            page.get_by_role("button", name="❚❚ Pause").click()
             page.get_by_role("button", name="Presenter view").click()
             expect(page.locator(".controls")).to_have_count(0, timeout=UI_TIMEOUT)
             size = page.locator(".narration").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")

@@ -13,6 +13,7 @@ what just happened. Sliders change the arm they belong to; the market's assumpti
     settings.py   what is compared and where each control starts (from the scenario file)
     live.py       the markets advancing together; differences and narration
     pictures.py   the network (a cached layout of a sample) and the charts, as SVG
+    frame.py      one frame of the stage: what the page shows now (the bench times it)
     page.py       the Solara page (the `dashboard` extra)
 
 The server is Solara's (`solara run`), bound to 127.0.0.1 unless told otherwise.
@@ -44,7 +45,7 @@ def serve(scenario: str | None = None, host: str = HOST, port: int = PORT, open_
           arms: list[str] | None = None, people: int | None = None) -> int:
     """Start Solara's server on host:port with the scenario's sides (blocks until Ctrl-C)."""
     if importlib.util.find_spec("solara") is None:
-        print("error: the dashboard needs its extra (Mesa's visualisation stack, solara): "
+        print("error: the dashboard needs its extra (Solara, the web page framework): "
               f"{install_hint()}", file=sys.stderr)
         return 2
     settings = dashboard_settings(scenario, arms, people)  # a bad scenario or arm stops here, in one line

@@ -24,8 +24,9 @@ from html import escape
 
 import solara
 
+from .frame import draw
 from .live import SideBySide
-from .pictures import line_chart, layout, mood_legend, network_people, network_ties, side_style
+from .pictures import side_style
 from .settings import Control, controls, dashboard_settings, reach_text
 
 ENV = "GRAPEVINE_DASHBOARD_SETTINGS"  # the settings travel from `grapevine dashboard` to the server
@@ -117,7 +118,8 @@ def Page():
         due = time.monotonic()
         try:
             while not cancel.is_set() and playing.value:
-                if not live.step():
+                if not live.step():  # the horizon: playing stops
+                    playing.value = False
                     break
                 player.shown.append((time.monotonic(), live.month))
                 frame.value = live.version
@@ -130,7 +132,8 @@ def Page():
         except Exception as error:  # shown on the page; the traceback goes to the server's log
             traceback.print_exc()
             problem.value = f"stopped: {error}"
-        playing.value = False
+            playing.value = False
+        # cancelled: a pause, or a new speed (the next thread plays on at it)
 
     solara.use_thread(play, dependencies=[playing.value, rate.value], intrusive_cancel=False)
 
@@ -162,11 +165,7 @@ def Page():
     with solara.Column(classes=["grapevine", "presenter" if presenter.value else "normal"], gap="0px"):
         with solara.Row(classes=["bar"], gap="10px"):
             solara.HTML(tag="span", unsafe_innerHTML=escape(settings["title"]), classes=["title"])
-            MonthAndRate(live, frame, player, playing)
-            solara.Button("❚❚ Pause" if playing.value else "▶ Play", color="primary",
-                          on_click=lambda: playing.set(not playing.value), disabled=live.finished and not playing.value)
-            solara.Button("Step", on_click=step, disabled=playing.value)
-            solara.Button("Restart", on_click=restart)
+            Transport(live, frame, player, playing, step, restart)
             with solara.Row(gap="2px", style={"align-items": "center"}):
                 solara.HTML(tag="span", unsafe_innerHTML="months a second:&nbsp;")
                 for choice in RATES:
@@ -184,13 +183,18 @@ def Page():
 
 
 @solara.component
-def MonthAndRate(live: SideBySide, frame, player: Player, playing):
-    frame.value  # noqa: B018  (redrawn with every frame)
+def Transport(live: SideBySide, frame, player: Player, playing, step, restart):
+    """The month, the rate achieved, and play/pause, step and restart (redrawn with every frame)."""
+    frame.value  # noqa: B018  (subscribes to the frames)
     solara.HTML(tag="span", classes=["month"],
                 unsafe_innerHTML=f'Month <b data-key="month">{live.month} of {live.months}</b>')
     achieved = player.achieved() if playing.value else None
     text = f"playing at {achieved:.1f} months a second" if achieved else ("paused" if not live.finished else "the end")
     solara.HTML(tag="span", classes=["rate"], unsafe_innerHTML=f'<span data-key="rate">{text}</span>')
+    solara.Button("❚❚ Pause" if playing.value else "▶ Play", color="primary",
+                  on_click=lambda: playing.set(not playing.value), disabled=live.finished and not playing.value)
+    solara.Button("Step", on_click=step, disabled=playing.value or live.finished)
+    solara.Button("Restart", on_click=restart)
 
 
 # --- the controls -----------------------------------------------------------------------------------
@@ -263,88 +267,36 @@ def _label(control: Control, text: str, key: str) -> str:
 
 
 # --- the stage --------------------------------------------------------------------------------------
-CHARTS = (  # (metric, title, money, difference from the reference)
-    ("customers", "Customers", False, False),
-    ("customers", "Customers: difference from {reference}", False, True),
-    ("cumulative_profit", "Profit to date", True, False),
-    ("negative_listeners", "People who heard bad news, a month", False, False),
-)
-FLOWS = ("negative_listeners",)  # counted over a month: from month 1 (month 0 opens the books)
-
-
-def chart_svg(live: SideBySide, metric: str, money: bool, difference: bool, styles: dict, currency: str) -> str:
-    series = live.series(metric)
-    if difference:  # the paired difference: the reference is the zero line
-        series = {name: line - series[live.reference] for name, line in series.items() if name != live.reference}
-    return line_chart(series, styles, live.months, money_axis=money, currency=currency,
-                      first_month=1 if metric in FLOWS else 0)
-
-
 @solara.component
 def Stage(live: SideBySide, frame):
     frame.value  # noqa: B018  (redrawn with every frame)
-    settings = live.settings
-    currency = settings.get("currency", "")
-    with live.lock:
-        styles = {side.name: side_style(i) for i, side in enumerate(live.sides)}
-        headline = live.headline()
-        differences = live.differences()
-        pictures = []
-        for side in live.sides:
-            market = live.market_of(side)
-            found = layout(market.network)
-            pictures.append((side, network_ties(found), network_people(found, market, side.firm),
-                             live.now(side, "customers"), live.policies(side), live.month_of(side)))
-        charts = [(title.format(reference=live.reference), chart_svg(live, metric, money, difference, styles, currency))
-                  for metric, title, money, difference in CHARTS]
-    whose = settings["focal_firm"] or "each firm"
+    drawn = draw(live)
     with solara.Column(classes=["stage"], gap="0px"):
         solara.HTML(tag="div", classes=["narration"], unsafe_innerHTML=f'<span data-key="narration">'
-                                                                       f'{escape(headline)}</span>')
-        for difference in differences:
-            colour = styles[difference.side][0]
+                                                                       f'{escape(drawn.headline)}</span>')
+        for difference, colour in drawn.differences:
             solara.HTML(tag="div", classes=["difference"], unsafe_innerHTML=(
                 f'<span style="color:{colour}" data-key="difference:{escape(difference.side)}">'
-                f'{escape(difference.text(currency))}</span> '
+                f'{escape(difference.text(drawn.currency))}</span> '
                 f'<span style="font-weight:400;color:#555">vs {escape(difference.reference)}</span>'))
-        with solara.Div(classes=["sides"], style={"--columns": str(min(len(live.sides), 3))}):
-            for side, ties, people, customers, policies, month in pictures:
+        with solara.Div(classes=["sides"], style={"--columns": str(min(len(drawn.sides), 3))}):
+            for side in drawn.sides:
                 with solara.Column(classes=["side"], gap="0px"):
                     solara.HTML(tag="h3", unsafe_innerHTML=(
-                        f'<span style="color:{styles[side.name][0]}">{escape(side.name)}</span> '
+                        f'<span style="color:{side.colour}">{escape(side.name)}</span> '
                         f'<span style="font-weight:400" data-key="customers:{escape(side.name)}">'
-                        f'{customers:,.0f} customers</span>'))
+                        f'{side.customers:,.0f} customers</span>'))
                     solara.HTML(tag="div", classes=["changes"],
-                                unsafe_innerHTML=f'{escape(side.changes)}<br>runs: {escape(policies)}')
+                                unsafe_innerHTML=f'{escape(side.changes)}<br>runs: {escape(side.policies)}')
                     solara.HTML(tag="div", classes=["told"], unsafe_innerHTML=(
-                        f'<span data-key="month:{escape(side.name)}">{escape(month)}</span>'))
+                        f'<span data-key="month:{escape(side.name)}">{escape(side.month)}</span>'))
                     with solara.Div(classes=["network"]):
-                        solara.HTML(tag="div", unsafe_innerHTML=ties)
-                        solara.HTML(tag="div", unsafe_innerHTML=people)
-        solara.HTML(tag="div", classes=["legend"], unsafe_innerHTML=mood_legend())
-        solara.HTML(tag="div", classes=["legend"], unsafe_innerHTML=_side_legend(live, styles))
+                        solara.HTML(tag="div", unsafe_innerHTML=side.ties)  # the same text every frame: not resent
+                        solara.HTML(tag="div", unsafe_innerHTML=side.people)
+        solara.HTML(tag="div", classes=["legend"], unsafe_innerHTML=drawn.mood_legend)
+        solara.HTML(tag="div", classes=["legend"], unsafe_innerHTML=drawn.side_legend)
         with solara.Div(classes=["charts"]):
-            for title, chart in charts:
+            for title, chart in drawn.charts:
                 with solara.Column(gap="0px"):
-                    title = f"{title} ({whose})" if title == "Customers" else title
                     solara.HTML(tag="div", classes=["chart-title"], unsafe_innerHTML=escape(title))
                     solara.HTML(tag="div", unsafe_innerHTML=chart)
-
-
-def _side_legend(live: SideBySide, styles: dict) -> str:
-    keys = []
-    for side in live.sides:
-        colour, dash = styles[side.name]
-        keys.append(f'<span><svg width="34" height="10"><line x1="1" x2="33" y1="5" y2="5" stroke="{colour}" '
-                    f'stroke-width="3" stroke-dasharray="{dash}"/></svg>{escape(side.name)}</span>')
-    return "".join(keys) + f'<span style="color:#666">(network: {_sample_note(live)})</span>'
-
-
-def _sample_note(live: SideBySide) -> str:
-    market = live.markets[live.runs[0]]
-    found = layout(market.network)
-    drawn = found.people.size
-    people = market.network.n
-    if drawn >= people:
-        return f"all {people:,} people and their {found.n_ties:,} ties"
-    return f"{drawn:,} of {people:,} people, friends of friends of one person, and the ties among them"

@@ -203,22 +203,24 @@ def dashboard_settings(scenario: str | None = None, arms: list[str] | None = Non
             notes += [note] if note not in notes else []
         runs[side["run"]] = {"firms": firms, "market": market}
     first = runs[sides[0]["run"]]
-    market, focal_firm = first["market"], first["firms"][sides[0]["firm"]]
-
+    market = first["market"]
     size = people if people is not None else min(market["n_people"], START_PEOPLE)
     if people is None and market["n_people"] > START_PEOPLE:
         notes.append(f"people start at {START_PEOPLE:,} (the scenario has {market['n_people']:,}) so that the "
                      f"months play at 5 a second; the People slider goes to {MAX_PEOPLE:,}")
     if any(f.get("contract_months") is not None for f in first["firms"]):
         notes.append("firms with their own contract length keep it; the Contracts slider sets the others'")
+    # the shared controls start at the first side's values; a side whose run sets one of them
+    # itself (an arm's `set`) keeps its own value: the slider moves the others
+    arms_mode = not groups.head_to_head
+    of_run = {side["run"]: _shared_values(runs[side["run"]], side["firm"], arms_mode) for side in sides}
+    shared = {**of_run[sides[0]["run"]], "n_people": int(size), "replication": 1}
+    own = {run: sorted(name for name, value in values.items() if value != of_run[sides[0]["run"]][name])
+           for run, values in of_run.items()}
+    own = {run: names for run, names in own.items() if names}
+    for run, names in own.items():
+        notes.append(f"{run} sets {', '.join(names)} itself: the shared sliders leave its value")
     low, high = market["negative_reach_min"], market["negative_reach_max"]
-    shared = {
-        "n_people": int(size), "months": market["months"], "replication": 1,
-        "negative_reach": (low + high) // 2, "complaint_probability": market["complaint_probability"],
-        "relay_probability": market["relay_probability"], "contract_months": market["contract_months"],
-    }
-    if not groups.head_to_head:
-        shared.update(quality=focal_firm["quality"], failure_rate=focal_firm["failure_rate"])
     side_values = {}
     for side in sides:
         firm = runs[side["run"]]["firms"][side["firm"]]
@@ -243,12 +245,25 @@ def dashboard_settings(scenario: str | None = None, arms: list[str] | None = Non
         "sides": sides,
         "runs": runs,
         "reach_spread": [(low + high) // 2 - low, high - (low + high) // 2],
+        "own": own,
         "start": start,
         "levers_in_play": levers_in_play,
         "currency": "",  # issue 11 gives scenarios a currency; money is labelled with it
         "notes": notes,
         "title": f"{loaded.name}: {shown}",
     }
+
+
+def _shared_values(run: dict, firm: int, arms_mode: bool) -> dict[str, Any]:
+    """Where the shared controls stand in one run (for arms, the compared firm's quality and failures too)."""
+    market = run["market"]
+    values = {"n_people": market["n_people"], "months": market["months"],
+              "negative_reach": (market["negative_reach_min"] + market["negative_reach_max"]) // 2,
+              "complaint_probability": market["complaint_probability"],
+              "relay_probability": market["relay_probability"], "contract_months": market["contract_months"]}
+    if arms_mode:
+        values.update(quality=run["firms"][firm]["quality"], failure_rate=run["firms"][firm]["failure_rate"])
+    return values
 
 
 def _chosen_arms(scenario, arms: list[str] | None) -> list[str]:
@@ -291,20 +306,22 @@ def _widened(control: Control, values: list) -> Control:
 
 # --- from the controls to the markets -----------------------------------------------------------
 def run_of(settings: dict, values: dict, run: str) -> tuple[list[dict], dict, int]:
-    """The firms, market settings and seed of one run under the controls' `values`."""
+    """The firms, market settings and seed of one run under the controls' `values` (a setting
+    the run sets itself, `settings["own"]`, keeps the run's value)."""
     base = settings["runs"][run]
     firms, market = copy.deepcopy(base["firms"]), dict(base["market"])
-    shared = values["shared"]
+    shared = {name: value for name, value in values["shared"].items() if name not in settings["own"].get(run, ())}
     below, above = settings["reach_spread"]
-    reach = int(shared["negative_reach"])
-    market.update(
-        n_people=int(shared["n_people"]), months=int(shared["months"]),
-        contract_months=int(shared["contract_months"]),
-        complaint_probability=float(shared["complaint_probability"]),
-        relay_probability=float(shared["relay_probability"]),
-        negative_reach_min=max(0, reach - below), negative_reach_max=reach + above,
-        agent_view_limit=0,  # the page draws from the arrays; no Mesa agent per person is needed
-    )
+    for name in ("n_people", "months", "contract_months"):
+        if name in shared:
+            market[name] = int(shared[name])
+    for name in ("complaint_probability", "relay_probability"):
+        if name in shared:
+            market[name] = float(shared[name])
+    if "negative_reach" in shared:
+        reach = int(shared["negative_reach"])
+        market.update(negative_reach_min=max(0, reach - below), negative_reach_max=reach + above)
+    market["agent_view_limit"] = 0  # the page draws from the arrays; no Mesa agent per person is needed
     for side in settings["sides"]:
         if side["run"] != run:
             continue
@@ -312,8 +329,8 @@ def run_of(settings: dict, values: dict, run: str) -> tuple[list[dict], dict, in
         mine = values["sides"][side["name"]]
         firm["policies"] = apply_levers(firm["policies"], {k: v for k, v in mine.items() if k in policy_levers()})
         source = mine if settings["compare"] == "firms" else shared
-        firm.update(quality=float(source["quality"]), failure_rate=float(source["failure_rate"]))
-    seed = replication_seed(settings["seed"], int(shared["replication"]) - 1)
+        firm.update({name: float(source[name]) for name in ("quality", "failure_rate") if name in source})
+    seed = replication_seed(settings["seed"], int(values["shared"]["replication"]) - 1)
     return firms, market, seed
 
 
