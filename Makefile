@@ -36,9 +36,10 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-demo: $(VENV)/.installed
+# the demo installs the dashboard extra too, so that `grapevine dashboard quickstart` works next
+demo: $(VENV)/.installed-dashboard
 	$(BIN)/grapevine demo
-	@echo "Next: make dashboard (the arms side by side, live in the browser)"
+	@echo "Next: .venv/bin/grapevine dashboard quickstart (or make dashboard): the arms side by side, live"
 
 # installs the dashboard extra if needed, then serves the scenario's arms side by side on 127.0.0.1:8765
 dashboard: $(VENV)/.installed-dashboard

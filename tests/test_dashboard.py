@@ -32,8 +32,7 @@ from sim.market import Market
 from sim.outputs import dashboard
 from sim.outputs.dashboard import pictures
 from sim.outputs.dashboard.live import SideBySide
-from sim.outputs.dashboard.settings import (Control, apply_levers, controls, dashboard_settings, lever_values,
-                                            policy_levers)
+from sim.outputs.dashboard.settings import Control, apply_levers, controls, dashboard_settings, lever_values
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"n_people": 600, "months": 6}
@@ -166,6 +165,15 @@ def test_an_unknown_control_is_refused():
     live = SideBySide(small())
     with pytest.raises(ValueError, match="'Telepathy' is not one of"):
         live.set("recover", "Telepathy", True)
+
+
+def test_a_value_the_model_refuses_changes_nothing():
+    live = SideBySide(small())
+    live.step()
+    markets = dict(live.markets)
+    with pytest.raises(ValueError, match="n_people"):
+        live.set(None, "n_people", 1)
+    assert live.values["shared"]["n_people"] == SMALL["n_people"] and live.markets == markets
 
 
 def test_the_months_stop_at_the_horizon():

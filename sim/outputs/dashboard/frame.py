@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from html import escape
 
 from .live import Difference, SideBySide
-from .pictures import layout, line_chart, mood_legend, network_people, network_ties, side_style
+from .pictures import layout, line_chart, mood_legend, network_people, network_ties, side_styles
 
 CHARTS = (  # (metric, title, money, difference from the reference)
     ("customers", "Customers ({whose})", False, False),
@@ -49,7 +49,7 @@ def draw(live: SideBySide) -> Frame:
     settings = live.settings
     currency = settings.get("currency", "")
     with live.lock:
-        styles = {side.name: side_style(i) for i, side in enumerate(live.sides)}
+        styles = side_styles([side.name for side in live.sides], live.reference)
         sides = []
         for side in live.sides:
             market = live.market_of(side)

@@ -109,13 +109,20 @@ class SideBySide:
             where = self.values["shared"] if side is None else self.values["sides"][side]
             if name not in where:
                 raise ValueError(f"dashboard control {name!r} is not one of {', '.join(where)}")
-            if where[name] == value:
+            old = where[name]
+            if old == value:
                 return
             where[name] = value
             runs = self.runs if side is None else [s.run for s in self.sides if s.name == side]
-            self._build(runs, month=min(self.month, self.months))
+            try:
+                self._build(runs, month=min(self.month, int(self.values["shared"]["months"])))
+            except ValueError:  # a combination the model refuses: nothing changes
+                where[name] = old
+                raise
 
     def _build(self, runs: list[str], month: int) -> None:
+        """New markets for `runs` at `month` (all made before any is replaced)."""
+        built = {}
         for run in runs:
             firms, settings, seed = run_of(self.settings, self.values, run)
             market = Market(firms=firms, seed=seed, **settings)
@@ -123,6 +130,8 @@ class SideBySide:
             while market.month < month:
                 market.step()
                 record.append(market.metrics)
+            built[run] = market, record
+        for run, (market, record) in built.items():
             self.markets[run], self.records[run] = market, record
         self.version += 1
 

@@ -26,7 +26,7 @@ import solara
 
 from .frame import draw
 from .live import SideBySide
-from .pictures import side_style
+from .pictures import side_styles
 from .settings import Control, controls, dashboard_settings, reach_text
 
 ENV = "GRAPEVINE_DASHBOARD_SETTINGS"  # the settings travel from `grapevine dashboard` to the server
@@ -38,8 +38,8 @@ CSS = """
 .grapevine .bar { display: flex; flex-wrap: wrap; align-items: center; gap: 10px; padding: 8px 12px;
                   background: #f3f3f3; border-bottom: 1px solid #ddd; }
 .grapevine .bar .title { font-size: 20px; font-weight: 700; margin-right: 12px; }
-.grapevine .bar .month { font-size: 20px; font-variant-numeric: tabular-nums; min-width: 8em; }
-.grapevine .bar .rate { color: #555; font-size: 13px; min-width: 17em; }
+.grapevine .bar .month { font-size: 20px; font-variant-numeric: tabular-nums; min-width: 12em; }
+.grapevine .bar .rate { color: #555; font-size: 13px; }
 .grapevine .bar .v-btn { text-transform: none; letter-spacing: 0; }
 .grapevine .panel { padding: 8px 12px; }
 .grapevine .controls { width: 340px; min-width: 340px; padding: 6px 10px; border-right: 1px solid #ddd; }
@@ -86,7 +86,7 @@ def settings_from_environment() -> dict:
 
 
 class Player:
-    """The play loop's state for one page: the rate asked for and the rate achieved."""
+    """The months played lately and when, for the rate achieved (one per page)."""
 
     def __init__(self):
         self.shown: deque[tuple[float, int]] = deque(maxlen=25)  # (time, month) of the frames played
@@ -146,18 +146,21 @@ def Page():
             refresh()
 
     def restart():
-        playing.value = False
+        playing.value, problem.value = False, ""
         live.restart()
         refresh()
 
     def back_to_scenario():
-        playing.value = False
+        playing.value, problem.value = False, ""
         live.back_to_scenario()
         resets.value += 1
         refresh()
 
     def change(side: str | None, name: str, value):
-        live.set(side, name, value)
+        try:
+            live.set(side, name, value)
+        except ValueError as error:  # a combination the model refuses: said on the page, nothing changed
+            problem.value = f"{side or 'every side'}: {error}"
         refresh()
 
     solara.Title(f"Grapevine: {settings['scenario']}")
@@ -166,7 +169,7 @@ def Page():
         with solara.Row(classes=["bar"], gap="10px"):
             solara.HTML(tag="span", unsafe_innerHTML=escape(settings["title"]), classes=["title"])
             Transport(live, frame, player, playing, step, restart)
-            with solara.Row(gap="2px", style={"align-items": "center"}):
+            with solara.Row(gap="2px", style={"align-items": "center", "background": "transparent"}):
                 solara.HTML(tag="span", unsafe_innerHTML="months a second:&nbsp;")
                 for choice in RATES:
                     solara.Button(str(choice), on_click=lambda choice=choice: rate.set(choice), small=True,
@@ -186,15 +189,16 @@ def Page():
 def Transport(live: SideBySide, frame, player: Player, playing, step, restart):
     """The month, the rate achieved, and play/pause, step and restart (redrawn with every frame)."""
     frame.value  # noqa: B018  (subscribes to the frames)
-    solara.HTML(tag="span", classes=["month"],
-                unsafe_innerHTML=f'Month <b data-key="month">{live.month} of {live.months}</b>')
     achieved = player.achieved() if playing.value else None
     text = f"playing at {achieved:.1f} months a second" if achieved else ("paused" if not live.finished else "the end")
-    solara.HTML(tag="span", classes=["rate"], unsafe_innerHTML=f'<span data-key="rate">{text}</span>')
-    solara.Button("❚❚ Pause" if playing.value else "▶ Play", color="primary",
-                  on_click=lambda: playing.set(not playing.value), disabled=live.finished and not playing.value)
-    solara.Button("Step", on_click=step, disabled=playing.value or live.finished)
-    solara.Button("Restart", on_click=restart)
+    with solara.Row(gap="10px", style={"align-items": "center", "background": "transparent"}):
+        solara.HTML(tag="div", classes=["month"], unsafe_innerHTML=(
+            f'Month <b data-key="month">{live.month} of {live.months}</b>'
+            f'<div class="rate" data-key="rate">{text}</div>'))
+        solara.Button("❚❚ Pause" if playing.value else "▶ Play", color="primary",
+                      on_click=lambda: playing.set(not playing.value), disabled=live.finished and not playing.value)
+        solara.Button("Step", on_click=step, disabled=playing.value or live.finished)
+        solara.Button("Restart", on_click=restart)
 
 
 # --- the controls -----------------------------------------------------------------------------------
@@ -204,8 +208,9 @@ def Controls(live: SideBySide, change, resets: int):
     in_play = set(live.settings["levers_in_play"])
     word = "baseline" if live.settings["compare"] == "arms" else "reference"
     with solara.Column(classes=["controls"], gap="0px"):
-        for index, side in enumerate(live.sides):
-            colour, _ = side_style(index)
+        styles = side_styles([side.name for side in live.sides], live.reference)
+        for side in live.sides:
+            colour, _ = styles[side.name]
 
             def view(control, side=side.name):
                 ControlView(control, live.values["sides"][side][control.name],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from html import escape
@@ -30,11 +31,14 @@ PROSPECT, OTHER_FIRM, TALKER = "#d6d6d6", "#8c8c8c", "#7a0000"
 DASHES = ("", "9 4", "2 3", "9 3 2 3")  # the baseline solid, then as in the report's figures
 
 
-def side_style(index: int) -> tuple[str, str]:
-    """(colour, dash pattern) of the side in position `index`: the reference first, black and solid."""
-    if index == 0:
-        return "#000000", ""
-    return GROUP_COLOURS[(index - 1) % len(GROUP_COLOURS)], DASHES[1 + (index - 1) % (len(DASHES) - 1)]
+def side_styles(names: list[str], reference: str) -> dict[str, tuple[str, str]]:
+    """(colour, dash pattern) of each side: the reference black and solid, the others in the
+    colours of the report's figures, in order."""
+    others = [name for name in names if name != reference]
+    styles = {reference: ("#000000", "")}
+    styles.update({name: (GROUP_COLOURS[i % len(GROUP_COLOURS)], DASHES[1 + i % (len(DASHES) - 1)])
+                   for i, name in enumerate(others)})
+    return styles
 
 
 # --- the network --------------------------------------------------------------------------------
@@ -49,15 +53,23 @@ class Layout:
 
 
 _LAYOUTS: OrderedDict[str, Layout] = OrderedDict()  # by the network's fingerprint; a few networks per server
+_CACHE = threading.Lock()  # pages in several tabs draw at once
 KEEP = 8
 
 
 def layout(network, seed: int = 7) -> Layout:
     """The sample's layout for `network`, computed once per network (cached by its fingerprint)."""
     key = _fingerprint(network)
-    if key in _LAYOUTS:
+    with _CACHE:
+        if key not in _LAYOUTS:
+            _LAYOUTS[key] = _lay_out(network, seed)
+            while len(_LAYOUTS) > KEEP:
+                _LAYOUTS.popitem(last=False)
         _LAYOUTS.move_to_end(key)
         return _LAYOUTS[key]
+
+
+def _lay_out(network, seed: int) -> Layout:
     people = sample(network)
     if network.complete:  # everyone meets everyone: no ties are stored, people on a sunflower
         xy, a, b = _sunflower(people.size), np.empty(0, int), np.empty(0, int)
@@ -66,15 +78,11 @@ def layout(network, seed: int = 7) -> Layout:
         position = np.full(network.n, -1)
         position[people] = np.arange(people.size)
         other = position[network.indices[ties]]
-        keep = (other > owner)  # ties inside the sample, each once
+        keep = other > owner  # ties inside the sample, each once
         a, b = owner[keep], other[keep]
         xy = _spring(people.size, a, b, seed)
     path = "".join(f"M{xy[i, 0]:.1f} {xy[i, 1]:.1f}L{xy[j, 0]:.1f} {xy[j, 1]:.1f}" for i, j in zip(a, b))
-    found = Layout(people, xy, path, int(a.size))
-    _LAYOUTS[key] = found
-    while len(_LAYOUTS) > KEEP:
-        _LAYOUTS.popitem(last=False)
-    return found
+    return Layout(people, xy, path, int(a.size))
 
 
 def _fingerprint(network) -> str:
