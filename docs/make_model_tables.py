@@ -15,8 +15,9 @@ are built from:
   description), the hooks it implements, and what it declares (per-person state, events,
   money categories, shared parts and dashboard levers).
 
-The "Basis" column is derived mechanically from the source text (see `basis`), so that it
-changes when the source text changes; it is a reading aid, not a judgement.
+Every default also shows what it rests on, as declared beside it (`sim.provenance`): the
+quality of its source (measured, calibrated, tuned, judgement, or the user's decision) and,
+for assumptions, the plausible range with its reason.
 """
 
 from __future__ import annotations
@@ -148,36 +149,29 @@ def allowed_text(field: FieldInfo) -> str:
     return f"{kind}, {bounds}" if bounds else kind
 
 
-BASES = ("calibrated", "folklore", "cites a source", "modelling choice", "no source given", "user data", "inherited")
+def quality_text(field: FieldInfo) -> str:
+    """'tuned (targets ...; bench/calibrate.py)', 'judgement', 'measured' or 'decision'."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if "quality" not in extra:
+        return "-"
+    if extra["decision"]:
+        return "decision"
+    watched = ", ".join(f"`{target}`" for target in extra["target"])
+    how = "; ".join(part for part in (watched, extra["script"] and f"`{extra['script']}`") if part)
+    return f"{extra['quality']} ({how})" if how else extra["quality"]
 
 
-def basis(source: str) -> str:
-    """What the source text says the default rests on, read mechanically from the text (first match):
-
-    - 'calibrated': the text says calibrated (tuned so the model hits a measured fact);
-    - 'folklore': the text says folklore (a repeated figure without a primary source);
-    - 'user data': an input the user supplies;
-    - 'inherited': the default is taken from the market's parameter of the same meaning;
-    - 'modelling choice': the text says modelling choice;
-    - 'cites a source': the text names a study, report or regulation (a year, TARP, NPS,
-      EU Code). A cited source may give the value itself or only the direction or range of
-      the effect; MODEL.md says which;
-    - 'no source given': none of these (a description of meaning only).
-    """
-    text = source.lower()
-    if "calibrated" in text:
-        return "calibrated"
-    if "folklore" in text:
-        return "folklore"
-    if "user data" in text:
-        return "user data"
-    if "default: the market's" in text:
-        return "inherited"
-    if "modelling choice" in text:
-        return "modelling choice"
-    if re.search(r"(?<!\d)(1[89]|20)\d\d(?!\d)|\btarp\b|\bnps\b|\beu code\b", text):
-        return "cites a source"
-    return "no source given"
+def range_text(field: FieldInfo) -> str:
+    """'[0.004, 0.008]: reason', 'not varied: reason' or the reason alone."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if "quality" not in extra:
+        return ""
+    low, high, reason = extra["low"], extra["high"], extra["reason"]
+    if low is None:
+        return reason
+    if low == high:
+        return f"not varied: {reason}"
+    return f"[{number(low)}, {number(high)}]: {reason}"
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -208,27 +202,28 @@ def market_table() -> list[str]:
     lines = []
     fields = MarketParameters.model_fields
     for title, names in sections(MarketParameters).items():
-        lines += [f"#### {title}", "", "| Parameter | Default | Unit | Allowed | Basis | Source |",
-                  "|---|---|---|---|---|---|"]
+        lines += [f"#### {title}", "", "| Parameter | Default | Unit | Allowed | Quality | Plausible range | Source |",
+                  "|---|---|---|---|---|---|---|"]
         for name in names:
             field = fields[name]
             extra = field.json_schema_extra or {}
             unit, source = extra.get("unit", ""), extra.get("source", "")
             lines.append(
                 f"| `{name}` | {default_text(field)} | {cell(unit)} | {cell(allowed_text(field))} "
-                f"| {basis(source)} | {cell(source)} |"
+                f"| {quality_text(field)} | {cell(range_text(field))} | {cell(source)} |"
             )
         lines.append("")
     return lines
 
 
 def settings_table(model: type[BaseModel], label: str) -> list[str]:
-    lines = [f"| {label} | Default | Allowed | Basis | Description (unit; source) |", "|---|---|---|---|---|"]
+    lines = [f"| {label} | Default | Allowed | Quality | Plausible range | Description (unit; source) |",
+             "|---|---|---|---|---|---|"]
     for name, field in model.model_fields.items():
         description = field.description or ""
         lines.append(
             f"| `{name}` | {default_text(field)} | {cell(allowed_text(field))} "
-            f"| {basis(description) if description else '-'} | {cell(description)} |"
+            f"| {quality_text(field)} | {cell(range_text(field))} | {cell(description)} |"
         )
     return lines
 
@@ -310,12 +305,18 @@ def policy_tables() -> list[str]:
 
 
 def counts() -> list[str]:
-    tally: dict[str, int] = {}
-    for field in MarketParameters.model_fields.values():
-        kind = basis((field.json_schema_extra or {}).get("source", ""))
-        tally[kind] = tally.get(kind, 0) + 1
-    parts = [f"{tally[k]} {k}" for k in BASES if k in tally]
-    return [f"Market parameters by basis: {', '.join(parts)} (of {len(MarketParameters.model_fields)}).", ""]
+    """How many defaults rest on what, market and all (firm and policies included)."""
+    from sim.parameters import provenance
+
+    def tally(rows) -> str:
+        kinds = ["decision" if row.decision else row.quality for row in rows]
+        order = ("measured", "calibrated", "tuned", "judgement", "decision")
+        return ", ".join(f"{kinds.count(kind)} {kind}" for kind in order if kind in kinds) + f" (of {len(rows)})"
+
+    rows = provenance()
+    market = [row for row in rows if row.owner == "market"]
+    return [f"Market parameters by quality: {tally(market)}. With the firm's and the policies' settings: "
+            f"{tally(rows)}.", ""]
 
 
 def render() -> str:

@@ -18,8 +18,8 @@ from .errors import InputError
 from .experiments import Experiment, RunFolder
 from .experiments.executors import make_executor
 from .experiments.folder import kept_or_temporary
-from .experiments.run import finalize
-from .experiments.runner import execute
+from .experiments.robustness import MODES, run_pass
+from .experiments.run import finalize, run_replications
 from .outputs.results import Results
 from .parameters import MarketParameters
 from .scenario import Scenario, find_scenario, from_data, load_scenario, validate
@@ -45,19 +45,25 @@ def _scenario(scenario_or_path: Scenario | str | Path, replications: int | None,
 
 
 def run_scenario(scenario_or_path: Scenario | str | Path, *, replications: int | None = None, workers: int = 1,
-                 out: str | Path | None = None, progress: bool = False, **overrides: Any) -> Results:
+                 out: str | Path | None = None, progress: bool = False, robustness: str = "off",
+                 **overrides: Any) -> Results:
     """Run a scenario (a `Scenario`, a file, or a shipped scenario's name) and return its Results.
 
     `out` keeps the run folder (as `grapevine run` writes it); without it the runs go to a temporary
-    folder that is removed, and the Results hold every table in memory (`Results.save` writes them)."""
+    folder that is removed, and the Results hold every table in memory (`Results.save` writes them).
+    `robustness` "quick" or "full" adds what each verdict hinges on (`Results.robustness_lines`)."""
     scenario, source = _scenario(scenario_or_path, replications, overrides)
     if not isinstance(workers, int) or workers < 1:
         raise InputError(f"workers = {workers!r} is not allowed: give a whole number, 1 or more")
+    if robustness not in MODES:
+        raise InputError(f"robustness = {robustness!r} is not allowed: choose one of {', '.join(MODES)}")
     with kept_or_temporary(out, scenario.name) as where:
         folder = RunFolder.create(Experiment.single(scenario, source), where, source=source,
                                   overrides=override_paths(overrides))
-        execute(folder, make_executor(min(workers, folder.plan.total)), progress=progress)
+        run_replications(folder, make_executor(min(workers, folder.plan.total)), progress=progress)
         finalize(folder)
+        if robustness != "off":
+            run_pass(folder, robustness, make_executor(workers), progress=progress)
         results = Results.load(folder.path)
     results.path = folder.path if out is not None else None
     return results

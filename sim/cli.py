@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--replications", type=_positive, help="replications per arm (overrides the file)")
     run.add_argument("--no-figures", action="store_true",
                      help="skip figures/ and report.html (`grapevine plot RUN_DIR` draws them later)")
+    run.add_argument("--robustness", choices=("off", "quick", "full"), default="quick",
+                     help="after the comparison, the paired differences again at the ends of every weakly "
+                          "sourced assumption's plausible range and on the other network families: quick "
+                          "(at most 3 times the run's compute, the default), full (the run's replications at "
+                          "every variant) or off")
     run.set_defaults(command=cmd_run)
 
     sweep = sub.add_parser("sweep", help="run a scenario at every point of its sweep section "
@@ -91,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     schema.set_defaults(command=cmd_schema)
+
+    versus = sub.add_parser("compare", help="compare any two arms (or firms) of a finished run folder directly")
+    versus.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    versus.add_argument("x", metavar="X", help="an arm (or firm)")
+    versus.add_argument("y", metavar="Y", help="the arm (or firm) to compare it with, as the baseline")
+    versus.set_defaults(command=cmd_compare)
 
     plot = sub.add_parser("plot", help="redraw figures/ and report.html of a run folder from its saved data")
     plot.add_argument("run_dir", type=Path, metavar="RUN_DIR")
@@ -163,9 +174,11 @@ def _open_folder(args, kind: str, make, resume, prefix: str = ""):
                             extra_packages=("dask", "distributed", "SALib"))
 
 
-def _run(folder, args, fn: Callable | None = None) -> int | None:
-    """Run what is missing in `folder` where the options say; None when done, else the exit status."""
+def _run(folder, args, fn: Callable | None = None, then: Callable | None = None) -> int | None:
+    """Run what is missing in `folder` where the options say, then `then(folder, new_executor)` if
+    given (more work on the finished runs); None when done, else the exit status."""
     from .experiments.executors import ExecutorError, make_executor, scheduler_from
+    from .experiments.run import run_replications
     from .experiments.runner import execute, simulate
 
     scheduler = scheduler_from(args.scheduler, args.workers)
@@ -179,8 +192,13 @@ def _run(folder, args, fn: Callable | None = None) -> int | None:
     hint = f"finish with: grapevine {plan.kind} --resume {folder.path}"
     try:
         todo = plan.total - folder.done_count()
-        execute(folder, make_executor(min(workers, max(todo, 1)), scheduler), progress=not args.quiet,
-                fn=fn or simulate)
+        executor = make_executor(min(workers, max(todo, 1)), scheduler)
+        if plan.kind == "run":
+            run_replications(folder, executor, progress=not args.quiet)
+        else:
+            execute(folder, executor, progress=not args.quiet, fn=fn or simulate)
+        if then is not None:
+            then(folder, lambda: make_executor(workers, scheduler))
     except KeyboardInterrupt:
         print(f"\ninterrupted: {folder.done_count()} of {plan.total} runs are saved in {folder.path}\n{hint}",
               file=sys.stderr)
@@ -214,7 +232,20 @@ def cmd_run(args) -> int:
     from .experiments import Experiment, run
 
     folder = _open_folder(args, "scenario", Experiment.single, run.resume)
-    return _run_then(folder, args, lambda done: _finish_run(done, figures=not args.no_figures))
+    status = _run(folder, args, then=lambda done, executor: _tables_and_robustness(done, args, executor))
+    return status if status is not None else _print_run(folder, figures=not args.no_figures)
+
+
+def _tables_and_robustness(folder, args, new_executor) -> None:
+    """The run's final tables, then (unless --robustness off) the robustness pass."""
+    from .experiments import robustness
+    from .experiments.run import finalize
+
+    finalize(folder)
+    if args.robustness != "off":
+        if not args.quiet:
+            print(f"robustness ({args.robustness}): what each verdict hinges on", file=sys.stderr, flush=True)
+        robustness.run_pass(folder, args.robustness, new_executor(), progress=not args.quiet)
 
 
 def _run_then(folder, args, finish: Callable) -> int:
@@ -236,11 +267,11 @@ def _arm_lines(scenario) -> list[str]:
     return [base] + [f"{arm.name}: {arm.changes()}" for arm in scenario.compare.arms if arm.name != groups.baseline]
 
 
-def _finish_run(folder, figures: bool = True) -> None:
-    from .experiments.run import finalize
+def _print_run(folder, figures: bool = True) -> int:
+    from .experiments.robustness import cost_sentence
+    from .experiments.run import replications_sentence
     from .outputs.results import Results
 
-    finalize(folder)
     results = Results.load(folder.path)
     print()
     for line in _arm_lines(results.scenario):
@@ -250,10 +281,22 @@ def _finish_run(folder, figures: bool = True) -> None:
     print()
     for sentence in results.verdicts:
         print(f"- {sentence}")
+    if results.robustness_lines:
+        print("\nWhat each verdict hinges on:")
+        for line in results.robustness_lines:
+            print(f"- {line}")
     print(f"\n{results.churn_sentence()}")
+    for sentence in (replications_sentence(results.manifest),
+                     cost_sentence(results.manifest["robustness"]) if results.manifest.get("robustness") else None):
+        if sentence:
+            print(sentence)
     print(f"\nfiles: {folder.path}/ (summary.csv, comparison.csv, timeseries.parquet, manifest.json)")
     if figures:  # the results are on disk already: figures cannot lose them
         _figures(folder.path)
+    others = results.groups.others()
+    if len(others) >= 2:
+        print(f"next: compare any two directly, e.g. `grapevine compare {folder.path} {others[0]} {others[1]}`")
+    return 0
 
 
 def _figures(run_dir: Path) -> None:
@@ -269,10 +312,30 @@ def _figures(run_dir: Path) -> None:
     print(f"figures: {run_dir}/figures/ ({len(outputs.figures)}), report: {outputs.report}")
 
 
+def cmd_compare(args) -> int:
+    from .outputs.results import Results
+
+    _finished(args.run_dir)
+    results = Results.load(args.run_dir)
+    try:
+        pair = results.between(args.x, args.y)
+    except ValueError as error:
+        raise InputError(f"{args.run_dir}: {error}") from None
+    print(pair.table())
+    print()
+    for sentence in pair.verdicts:
+        print(f"- {sentence}")
+    return 0
+
+
+def _finished(run_dir: Path) -> None:
+    if not (run_dir / "manifest.json").exists() or not (run_dir / "comparison.csv").exists():
+        raise InputError(f"{run_dir}: not a finished run folder (no manifest.json or comparison.csv); "
+                         f"finish it with `grapevine run --resume {run_dir}`")
+
+
 def cmd_plot(args) -> int:
-    if not (args.run_dir / "manifest.json").exists() or not (args.run_dir / "comparison.csv").exists():
-        raise InputError(f"{args.run_dir}: not a finished run folder (no manifest.json or comparison.csv); "
-                         f"finish it with `grapevine run --resume {args.run_dir}`")
+    _finished(args.run_dir)
     from .outputs.report import write_outputs
 
     outputs = write_outputs(args.run_dir, animation=not args.no_animation,
@@ -402,8 +465,9 @@ def cmd_demo(args) -> int:
 
     path = find_scenario("quickstart")
     folder = RunFolder.create(Experiment.single(load_scenario(path), str(path)), source=str(path))
-    args.scheduler, args.quiet = None, False
-    return _run_then(folder, args, _finish_run)
+    args.scheduler, args.quiet, args.robustness = None, False, "quick"
+    status = _run(folder, args, then=lambda done, executor: _tables_and_robustness(done, args, executor))
+    return status if status is not None else _print_run(folder)
 
 
 def cmd_dashboard(args) -> int:

@@ -23,7 +23,7 @@ from .mesa_compat import network_space
 from .bookkeeping import COSTS, EVENTS, REVENUES, Ledger, Tally
 from .customers import CHANNELS, INITIAL, NEVER, Customers
 from .firm import Firm
-from .metrics import monthly_metrics
+from .metrics import likelihood_to_recommend, monthly_metrics
 from .errors import validated
 from .parameters import make_parameters
 from .phases import MONTH
@@ -171,8 +171,13 @@ class Market(mesa.Model):
         return tidy[["month", "firm", *self.metrics]].reset_index(drop=True)
 
     def customer_table(self):
-        """Every person's state now, as a DataFrame."""
-        return self.customers.to_frame(self)
+        """Every person's state now, as a DataFrame (with the 0-10 answer a customer would give to
+        "how likely are you to recommend us?", `metrics.likelihood_to_recommend`)."""
+        frame = self.customers.to_frame(self)
+        c = self.customers
+        score = likelihood_to_recommend(c.satisfaction, c.loyalty, self.parameters).astype(float)
+        frame.insert(frame.columns.get_loc("loyalty") + 1, "recommend_0_10", np.where(c.is_customer, score, np.nan))
+        return frame
 
     # --- set-up ------------------------------------------------------------------
     def _initial_customers(self, rng: np.random.Generator) -> Customers:

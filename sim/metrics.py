@@ -9,8 +9,22 @@ from .customers import MOODS
 
 STATE_METRICS = (
     "customers", "share", "prospects", "retained", "churn_rate",
-    *MOODS, "nps", "satisfaction", "loyalty", "attitude",
+    *MOODS, "nps", "promoters", "detractors", "satisfaction", "loyalty", "attitude",
 )
+
+
+def likelihood_to_recommend(satisfaction: np.ndarray, loyalty: np.ndarray, parameters) -> np.ndarray:
+    """The 0-10 answer each customer would give to "how likely are you to recommend us?".
+
+    Satisfaction maps piecewise-linearly through the points the mood thresholds already stand
+    for (Reichheld 2003: promoters answer 9-10, passives 7-8, detractors 0-6): 0 -> 0,
+    `satisfied_above` -> 7, `delighted_above` -> 9, 1 -> 10, rounded down. A loyal customer
+    (loyalty at least `loyal_above`) answers at least 9: in the model the delighted and the
+    loyal are the ones who refer, so the promoters are exactly the customers who recommend."""
+    p = parameters
+    points = ([0.0, p.satisfied_above, p.delighted_above, 1.0], [0.0, 7.0, 9.0, 10.0])
+    score = np.floor(np.interp(satisfaction, *points) + 1e-9)
+    return np.where(loyalty >= p.loyal_above, np.maximum(score, 9.0), score).astype(np.int8)
 
 
 def monthly_metrics(market) -> dict[str, np.ndarray]:
@@ -23,8 +37,9 @@ def monthly_metrics(market) -> dict[str, np.ndarray]:
     mood = c.mood(p)[members]
     moods = np.bincount(firm * len(MOODS) + mood, minlength=k * len(MOODS)).reshape(k, len(MOODS))
     satisfaction = c.satisfaction[members]
-    promoters = np.bincount(firm, weights=satisfaction >= p.delighted_above, minlength=k)
-    detractors = np.bincount(firm, weights=satisfaction < p.satisfied_above, minlength=k)
+    score = likelihood_to_recommend(satisfaction, c.loyalty[members], p)
+    promoters = np.bincount(firm, weights=score >= 9, minlength=k)
+    detractors = np.bincount(firm, weights=score <= 6, minlength=k)
     events = market.tally.counts
     churned = sum(events[f"churned_{reason}"] for reason in ("renewal", "contract_break", "no_contract"))
     churn_rate = churned / np.maximum(market.customers_at_start, 1.0)
@@ -37,7 +52,9 @@ def monthly_metrics(market) -> dict[str, np.ndarray]:
         / np.maximum(market.initial_customers, 1.0),
         "churn_rate": churn_rate,
         **{name: moods[:, i].astype(float) for i, name in enumerate(MOODS)},
-        "nps": 100.0 * (promoters - detractors) / per_customer,
+        "nps": 100.0 * (promoters - detractors) / per_customer,  # Reichheld 2003: % promoters - % detractors
+        "promoters": 100.0 * promoters / per_customer,
+        "detractors": 100.0 * detractors / per_customer,
         "satisfaction": np.bincount(firm, weights=satisfaction, minlength=k) / per_customer,
         "loyalty": np.bincount(firm, weights=c.loyalty[members], minlength=k) / per_customer,
         "attitude": c.attitude.mean(axis=0),

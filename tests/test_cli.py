@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import signal
 import subprocess
 import sys
@@ -15,7 +14,9 @@ import pytest
 import yaml
 
 from sim.cli import main
+from sim.experiments import stats
 from sim.experiments.run import FINAL_FILES
+from sim.outputs.results import Results
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = str(ROOT / "scenarios" / "quickstart.yaml")
@@ -40,7 +41,10 @@ def test_run_writes_the_run_folder(tmp_path, capsys):
     assert "recover keeps" in printed and "gifts keeps" in printed and "than ignore" in printed
     assert "recover: baseline + ServiceRecovery(effort=0.8)" in printed  # each arm as its change
     assert "Sector postpaid mobile: firms lose 1.0%-1.7% of their customers a month" in printed
-    assert re.search(r"Here ignore loses \d\.\d\d% a month", printed)
+    results = Results.load(out)
+    churn = stats.baseline_churn(results.timeseries, results.scenario)
+    verdict = "within that range" if 0.010 <= churn <= 0.017 else "outside that range"
+    assert f"Here ignore loses {churn:.2%} a month, {verdict}" in printed
     for name in (*FINAL_FILES, "manifest.json"):
         assert (out / name).exists()
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(
@@ -161,3 +165,18 @@ def test_shipped_scenario_runs(name, tmp_path):
                      "--replications", "2", "--quiet", cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "run" / "comparison.csv").exists()
+
+
+def test_any_two_arms_can_be_compared_from_the_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", QUICK, "--out", str(out), *TINY, "--no-figures"]) == 0
+    printed = capsys.readouterr().out
+    assert f"grapevine compare {out} recover gifts" in printed  # the printout says how
+    assert main(["compare", str(out), "recover", "gifts"]) == 0
+    pair = capsys.readouterr().out
+    assert "recover keeps" in pair and "than gifts" in pair and "ignore" not in pair
+    summary = pd.read_csv(out / "summary.csv")
+    wide = summary.pivot(index="replication", columns="arm", values="retention")
+    assert f"{(wide['recover'] - wide['gifts']).mean():+.1f} [" in pair  # the paired difference of the same runs
+    assert main(["compare", str(out), "recover", "nobody"]) == 2
+    assert "'nobody' is not an arm" in capsys.readouterr().err

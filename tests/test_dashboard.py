@@ -469,6 +469,7 @@ def test_the_arms_play_side_by_side_in_a_real_browser(quickstart_page, screensho
             effort = page.locator('[data-key="recover:ServiceRecovery.effort"]')
             expect(effort).to_have_text("80% of full effort")
             expect(page.locator('[data-key="shared:n_people"]')).to_have_text("4,000 people")
+            expect(page.locator(".chart-title").filter(has_text="Profit to date")).to_have_text("Profit to date (EUR)")
             expect(page.locator('[data-key="narration"]')).to_contain_text("Month 0")
             page.screenshot(path=str(screenshots / "side-by-side-month-0.png"), full_page=True)
 
@@ -497,7 +498,7 @@ def test_the_arms_play_side_by_side_in_a_real_browser(quickstart_page, screensho
             expect(page.get_by_role("button", name="▶ Play")).to_be_disabled()
             assert page.locator('[data-key="narration"]').text_content().startswith("Month 48.")
             expect(page.locator('[data-key="month:recover"]')).to_contain_text("unhappy customers told")
-            assert re.fullmatch(r"recover so far: [+-][\d,]+ customers, [+-]?[\d.,]+( K| M)? profit",
+            assert re.fullmatch(r"recover so far: [+-][\d,]+ customers, [+-]?[\d.,]+( K| M)? EUR profit",
                                 page.locator('[data-key="difference:recover"]').text_content())
             page.get_by_role("button", name="Restart").click()
             expect(month).to_have_text("0 of 48", timeout=UI_TIMEOUT)

@@ -72,3 +72,62 @@ def test_check_command_exits_0_when_current_and_1_when_stale(tmp_path):
     result = subprocess.run([sys.executable, str(SCRIPT), "--check", "--path", str(stale)], capture_output=True)
     assert result.returncode == 1
     assert b"out of date" in result.stderr
+
+
+# --- the README: a doorway of at most 8 KB whose code runs as written ---------------------------------
+README = ROOT / "README.md"
+
+
+def blocks(language: str) -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    return [part.split("```", 1)[0] for part in text.split(f"```{language}\n")[1:]]
+
+
+def test_readme_is_a_doorway_of_at_most_8_kb():
+    assert README.stat().st_size <= 8192
+
+
+def test_readme_shows_the_quickstart_scenario_as_it_is():
+    assert blocks("yaml")[0].strip() == (ROOT / "scenarios" / "quickstart.yaml").read_text(encoding="utf-8").strip()
+
+
+def test_readme_policy_recipe_is_a_working_policy():
+    import numpy as np
+
+    import sim
+
+    recipe = next(code for code in blocks("python") if "class LoyaltyPoints" in code)
+    namespace: dict = {}
+    try:
+        exec(compile(recipe, "README.md", "exec"), namespace)
+        policy = namespace["LoyaltyPoints"](redeem_at=4)
+        market = sim.Market(seed=2, n_people=400, months=12, policies=["RenewalCall", policy]).run()
+        monthly = market.monthly()
+        assert monthly["rewards"].sum() > 0 and np.isclose(monthly["cost_rewards"].sum(),
+                                                           monthly["rewards"].sum() * 0.1 * 50.0)
+        assert (market.customers.points[market.customers.is_customer] < 4).all()
+    finally:
+        sim.Policy.registry.pop("LoyaltyPoints", None)
+
+
+@pytest.mark.slow
+def test_readme_python_runs_as_written():
+    code = next(code for code in blocks("python") if "run_scenario" in code)
+    exec(compile(code, "README.md", "exec"), {})
+
+
+@pytest.mark.slow
+def test_readme_commands_run_as_written(tmp_path):
+    """Every `.venv/bin/grapevine` line of the README's shell blocks, in a copy of the project folder
+    layout (the commands write results/ and my-question.yaml where they run)."""
+    import shutil
+
+    grapevine = Path(sys.executable).with_name("grapevine")
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    lines = [line.split("#", 1)[0].strip() for code in blocks("sh") for line in code.splitlines()]
+    commands = [line for line in lines if line.startswith(".venv/bin/grapevine") and " dashboard" not in line]
+    assert len(commands) >= 4
+    for command in commands:
+        args = command.split()[1:]
+        done = subprocess.run([str(grapevine), *args], cwd=tmp_path, capture_output=True, text=True, timeout=1200)
+        assert done.returncode == 0, (command, done.stderr[-2000:])

@@ -90,7 +90,7 @@ def test_t_quantile():
 def test_interval():
     values = np.array([1.0, 2.0, 3.0, 4.0])
     mean, low, high = stats.interval(values)
-    half = 3.1824 * values.std(ddof=1) / 2
+    half = 3.182446 * values.std(ddof=1) / 2  # t(0.975, 3)
     assert (mean, low, high) == pytest.approx((2.5, 2.5 - half, 2.5 + half))
 
 
@@ -108,7 +108,7 @@ def test_verdict_sentence():
     scenario = load_scenario(ROOT / "scenarios" / "quickstart.yaml", ["market.months=60"])
     [sentence] = verdicts.verdicts(_comparison((6.2, 5.1, 7.3), (1.2e6, 0.9e6, 1.5e6)), scenario)
     assert sentence == ("recover keeps 6.2 points more of its customers than ignore after "
-                        "60 months (95% CI 5.1 to 7.3) and adds 1.2 M in NPV (0.9 M to 1.5 M).")
+                        "60 months (95% CI 5.1 to 7.3) and adds 1.2 M EUR in NPV (0.9 M to 1.5 M).")
 
 
 def test_verdict_says_when_an_interval_includes_zero():
@@ -116,7 +116,7 @@ def test_verdict_says_when_an_interval_includes_zero():
     [sentence] = verdicts.verdicts(_comparison((-0.4, -1.1, 0.3), (-2e5, -3e5, -1e5)), scenario)
     assert "0.4 points fewer" in sentence
     assert "(95% CI -1.1 to 0.3; the interval includes zero, so no clear difference)" in sentence
-    assert "loses 200 K in NPV (-300 K to -100 K)." in sentence
+    assert "loses 200 K EUR in NPV (-300 K to -100 K)." in sentence
 
 
 def test_head_to_head_compares_firms():

@@ -99,7 +99,7 @@ def test_every_figure_of_a_run_folder_lies_inside_its_canvas(results):
     drawn = {name: draw(results) for name, draw in results.figures().items()}
     animated = drawn["negative-talk (animation)"] = plots.negative_talk_animation(results)
     animated.canvas.draw()  # starts the animation at its first frame; the check draws it as the GIF writer does
-    assert {"poster", "retention", "money", "moods", "word-of-mouth", "network"} <= set(drawn)
+    assert {"poster", "retention", "money", "moods", "word-of-mouth", "network", "robustness"} <= set(drawn)
     problems = {name: outside_the_canvas(figure) for name, figure in drawn.items()}
     assert not {name: found for name, found in problems.items() if found}
 

@@ -239,6 +239,7 @@ def test_client_memory_stays_flat_as_the_sweep_grows(tmp_path, monkeypatch):
             tracemalloc.stop()
 
     monkeypatch.setattr(sweep, "ROW_GROUP", 100)  # rows buffered before a write: the bound, made small here
+    monkeypatch.setattr(sweep, "BATCH", 2)  # points read and summarized together: another bound
     monkeypatch.setattr(sweep, "SHOW", 2)  # points kept for the screen: the other bound
     def markets() -> int:
         gc.collect()

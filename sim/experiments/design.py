@@ -26,6 +26,14 @@ from ..errors import InputError
 from ..scenario import Scenario, get_at, set_at, setting_path, validate
 
 
+AUTO_BATCH = 8  # `replications: auto` runs batches of this many paired replications
+
+
+def replications_of(scenario: Scenario) -> int:
+    """The replications a scenario asks for; `auto` starts with one batch (the runner adds more)."""
+    return scenario.replications if isinstance(scenario.replications, int) else AUTO_BATCH
+
+
 @lru_cache(maxsize=65_536)
 def replication_seed(scenario_seed: int, replication: int) -> int:
     """The market seed of replication r: the same in every arm and at every point."""
@@ -53,7 +61,7 @@ class RunTask:
 
 def tasks_of(scenario: Scenario, point: int | None = None, runs=None, replications: int | None = None) -> list[RunTask]:
     """Every run of one scenario: run by run (arms, or the head-to-head run), replication by replication."""
-    reps = scenario.replications if replications is None else replications
+    reps = replications_of(scenario) if replications is None else replications
     seeds = [replication_seed(scenario.seed, r) for r in range(reps)]
     tasks = []
     for run in runs or scenario.groups.runs:
@@ -79,6 +87,7 @@ class Experiment:
     replications: int | None = None
     source: str = "scenario"
     extra: dict = field(default_factory=dict)  # what the kind adds (sweep spec, sample matrix, ...)
+    decided: int | None = field(default=None, repr=False)  # `replications: auto`: how many so far
     _cache: dict = field(default_factory=dict, repr=False)
 
     # --- building ---------------------------------------------------------------------------
@@ -89,9 +98,11 @@ class Experiment:
     @classmethod
     def varying(cls, kind: str, scenario: Scenario, settings: list[str], points: list[tuple], *,
                 source: str = "scenario", section: str = "", check: Callable[[str, tuple, dict], None] | None = None,
-                **options: Any) -> Experiment:
+                each_alone: bool = True, **options: Any) -> Experiment:
         """The scenario at `points` of `settings`; every path and value is checked now, so bad
-        input stops before anything runs (`check(name, path, data)` may refuse a setting)."""
+        input stops before anything runs (`check(name, path, data)` may refuse a setting). Each
+        value is first checked alone at the base (the clearest message), unless settings only
+        make sense together (`each_alone=False`)."""
         base = scenario.resolved()
         paths, problems = [], []
         for name in settings:
@@ -106,7 +117,7 @@ class Experiment:
             raise InputError(problems)
         experiment = cls(kind, scenario, list(settings), paths, [tuple(p) for p in points], source=source, **options)
         # each value of each setting alone at the base first (the clearest message), then every point
-        for j, (name, path) in enumerate(zip(settings, paths)):
+        for j, (name, path) in enumerate(zip(settings, paths) if each_alone else ()):
             distinct = {json.dumps(p[j], sort_keys=True): p[j] for p in experiment.points}
             for value in distinct.values():
                 data = copy.deepcopy(base)
@@ -128,8 +139,15 @@ class Experiment:
         return self.scenario.name
 
     @property
+    def auto(self) -> bool:
+        """Replications until the verdicts are clear (`replications: auto`, a plain run only)."""
+        return self.kind == "run" and self.replications is None and self.scenario.replications == "auto"
+
+    @property
     def reps(self) -> int:
-        return self.scenario.replications if self.replications is None else self.replications
+        if self.replications is not None:
+            return self.replications
+        return self.decided if self.auto and self.decided else replications_of(self.scenario)
 
     @property
     def run_names(self) -> tuple[str, ...]:
@@ -196,7 +214,7 @@ class Experiment:
                        replications=body.get("replications"), extra=body.get("extra") or {})
         return cls.varying(body["kind"], scenario, body["settings"], points, source=source,
                            runs=_tuple(body.get("runs")), replications=body.get("replications"),
-                           extra=body.get("extra") or {})
+                           extra=body.get("extra") or {}, each_alone=False)  # (checked when first made)
 
 
 def _tuple(value) -> tuple | None:

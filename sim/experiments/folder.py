@@ -205,7 +205,8 @@ class RunFolder:
     def resume(cls, path: Path, kind: str, rebuild: Callable[[dict, str], Plan]) -> RunFolder:
         """Reopen a folder of `kind` to finish it; `rebuild` makes its plan from the manifest."""
         path = Path(path)
-        command = {"run": "run", "sweep": "sweep", "sensitivity": "sensitivity", "check-model": "check-model"}
+        command = {"run": "run", "sweep": "sweep", "sensitivity": "sensitivity", "check-model": "check-model",
+                   "robustness": "run"}
         try:
             manifest = json.loads((path / "manifest.json").read_text())
             found = manifest.get("kind")

@@ -61,9 +61,10 @@ def release(model) -> None:
 
 
 def run_all(executor: Executor, fn: Callable, tasks: Iterable, on_result: Callable, *, progress: bool = False,
-            total: int | None = None, done: int = 0, desc: str = "") -> None:
+            total: int | None = None, done: int = 0, desc: str = "", close: bool = True) -> None:
     """Run `tasks` on `executor`, handing each (task, result) to `on_result` as it arrives
-    (so it is saved before the next), with a progress bar on stderr; closes the executor."""
+    (so it is saved before the next), with a progress bar on stderr; closes the executor
+    unless told not to (a caller that runs several batches on it)."""
     bar = None
     if progress:
         from tqdm import tqdm
@@ -76,15 +77,16 @@ def run_all(executor: Executor, fn: Callable, tasks: Iterable, on_result: Callab
             if bar is not None:
                 bar.update()
     finally:
-        executor.close()
+        if close:
+            executor.close()
         if bar is not None:
             bar.close()
 
 
 def execute(folder, executor: Executor | None = None, progress: bool = True, fn: Callable = simulate,
-            on_saved: Callable | None = None) -> None:
+            on_saved: Callable | None = None, close: bool = True) -> None:
     """Compute every task of `folder`'s plan not saved yet with `fn`, saving each as it arrives;
-    `on_saved(task, count)` is called after each save."""
+    `on_saved(task, count)` is called after each save. Closes the executor unless `close` is False."""
     plan = folder.plan
     todo = (task for task in plan.tasks() if not folder.has_run(task))
     count = 0
@@ -96,5 +98,5 @@ def execute(folder, executor: Executor | None = None, progress: bool = True, fn:
         if on_saved is not None:
             on_saved(task, count)
 
-    run_all(executor or SerialExecutor(), fn, todo, save, progress=progress,
-            total=plan.total, done=folder.done_count(), desc=f"{plan.name} {plan.kind}".strip())
+    run_all(executor or SerialExecutor(), fn, todo, save, progress=progress, total=plan.total,
+            done=folder.done_count(), desc=f"{plan.name} {plan.kind}".strip(), close=close)

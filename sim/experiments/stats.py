@@ -16,8 +16,9 @@ import pandas as pd
 from ..scenario import Scenario
 from .design import replication_seed
 
-KPIS = {  # name: (what it is, how it is shown)
-    "retention": "share of the initial customers still with the firm at the horizon, %",
+KPIS = {  # name: what it is
+    "retention": "customers kept from month 0: the month-0 customers still with the firm at the horizon, %",
+    "customer_base": "customer base vs month 0 (kept, won back and new): customers at the horizon, % of month 0",
     "customers": "customers at the horizon",
     "market_share": "share of all customers at the horizon, %",
     "share_gain": "market share at the horizon minus market share at month 0, points",
@@ -44,6 +45,7 @@ def summarize(timeseries: pd.DataFrame, scenario: Scenario, by: tuple[str, ...] 
     summary = pd.DataFrame({
         "seed": [replication_seed(scenario.seed, r) for r in last.index.get_level_values("replication")],
         "retention": 100.0 * last["retained"],
+        "customer_base": 100.0 * last["customers"] / first.clip(lower=1.0),
         "customers": last["customers"],
         "market_share": 100.0 * last["customers"] / all_customers.clip(lower=1.0),
         "share_gain": 100.0 * last["customers"] / all_customers.clip(lower=1.0) - first_share,
@@ -70,28 +72,22 @@ def baseline_churn(timeseries: pd.DataFrame, scenario: Scenario) -> float:
     return float(t["churn_rate"].mean())
 
 
-def t_quantile(df: int) -> float:
-    """The 97.5% quantile of Student's t (exact table to 30, Cornish-Fisher beyond)."""
-    table = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
-             2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
-             2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423)
+def t_quantile(df: int, level: float = 0.95) -> float:
+    """The two-sided `level` quantile of Student's t with `df` degrees of freedom."""
     if df < 1:
         return math.nan
-    if df <= len(table):
-        return table[df - 1]
-    z, v = 1.959963984540054, float(df)
-    return (z + (z**3 + z) / (4 * v) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * v**2)
-            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * v**3)
-            + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * v**4))
+    from scipy.stats import t
+
+    return float(t.ppf(0.5 + level / 2, df))
 
 
-def interval(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% t-interval of the mean."""
+def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and t-interval of the mean (95% unless `level` says otherwise)."""
     values = np.asarray(values, float)
     n, mean = values.size, float(values.mean())
     if n < 2:
         return mean, math.nan, math.nan
-    half = t_quantile(n - 1) * float(values.std(ddof=1)) / math.sqrt(n)
+    half = t_quantile(n - 1, level) * float(values.std(ddof=1)) / math.sqrt(n)
     return mean, mean - half, mean + half
 
 

@@ -250,7 +250,8 @@ def finalize(folder: RunFolder) -> dict:
                 open(outputs.temp["comparison.csv"], "w", newline="") as comparison_file:
             for scenarios in _batches(experiment):
                 table = _conform([pq.ParquetFile(folder.run_path(task)).read(use_threads=False)
-                                  for i, scenario in scenarios.items() for task in tasks_of(scenario, i)],
+                                  for i, scenario in scenarios.items()
+                                  for task in tasks_of(scenario, i, experiment.runs, experiment.reps)],
                                  schema, metrics)
                 buffer.append(table)
                 rows += table.num_rows

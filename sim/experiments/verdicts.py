@@ -21,22 +21,36 @@ def _noise(found: pd.Series) -> str:
     return "; the interval includes zero, so no clear difference" if found["diff_includes_zero"] else ""
 
 
+MEASURES = {  # kpi: (the label in tables, more / fewer, the clause of a verdict)
+    "retention": ("kept from month 0 %", "keeps {amount} points {more} of its customers"),
+    "customer_base": ("customer base vs month 0 %", "grows its customer base {amount} points {more}"),
+    "share_gain": ("share gained since month 0, pts", "gains {amount} points {more} market share since month 0"),
+}
+
+
+def money_unit(scenario: Scenario) -> str:
+    """The currency shown after amounts ('' for plain units)."""
+    return "" if scenario.currency == "units" else scenario.currency
+
+
 def verdicts(comparison: pd.DataFrame, scenario: Scenario, summary: pd.DataFrame | None = None) -> list[str]:
-    """One plain sentence per arm (or firm): the paired differences from the baseline."""
+    """One plain sentence per arm (or firm): the paired differences from the baseline, in the
+    scenario's measure and in NPV."""
     groups, months = scenario.groups, scenario.market.months
-    base = groups.baseline
+    base, measure = groups.baseline, groups.share_measure
     lines = []
     for group in comparison["compared"].drop_duplicates():
         if group == base:
             continue
-        kept = row(comparison, group, groups.share_measure)
+        kept = row(comparison, group, measure)
         more = kept["diff"] >= 0
-        if groups.head_to_head:  # share gained since month 0, so a starting gap left by the warm-up does not count
-            what = f"gains {abs(kept['diff']):.1f} points {'more' if more else 'less'} market share"
-        else:
-            what = f"keeps {abs(kept['diff']):.1f} points {'more' if more else 'fewer'} of its customers"
+        words = {"more": "more" if more else ("less" if measure == "share_gain" else "fewer")}
+        if measure == "customer_base":
+            words["more"] = "more" if more else "less"
+        what = MEASURES[measure][1].format(amount=f"{abs(kept['diff']):.1f}", **words)
         npv = row(comparison, group, "npv")
         amount, low, high = amounts([abs(npv["diff"]), npv["diff_low"], npv["diff_high"]])
+        amount = f"{amount} {money_unit(scenario)}".rstrip()
         gains = "adds" if npv["diff"] >= 0 else "loses"
         sentence = (f"{group} {what} than {base} after {months} months "
                     f"(95% CI {kept['diff_low']:.1f} to {kept['diff_high']:.1f}{_noise(kept)}) "
@@ -54,21 +68,32 @@ def _money_diff(found: pd.Series) -> str:
     return f"{d} [{low}, {high}]"
 
 
+def _points_diff(found: pd.Series) -> str:
+    return f"{found['diff']:+.1f} [{found['diff_low']:+.1f}, {found['diff_high']:+.1f}]"
+
+
 def comparison_rows(comparison: pd.DataFrame, scenario: Scenario) -> tuple[list[str], list[list[str]]]:
-    """Per arm (or firm) the means, and the paired differences from the baseline: header and rows."""
+    """Per arm (or firm) the means, and the paired differences from the baseline: header and rows.
+    Arms show both customers kept from month 0 and the customer base vs month 0; head to head,
+    the share at the horizon and the share gained since month 0 (the verdict's measure)."""
     groups = scenario.groups
-    first = "market_share" if groups.head_to_head else "retention"
-    headers = [groups.word, "share %" if groups.head_to_head else "retention %", "diff pts [95% CI]", "customers",
-               "revenue", "revenue diff [95% CI]", "NPV", "NPV diff [95% CI]", "NPS"]
+    unit = f" ({money_unit(scenario)})" if money_unit(scenario) else ""
+    shares = ("market_share", "share_gain") if groups.head_to_head else ("retention", "customer_base")
+    labels = (("share %", "share gained since month 0, pts [95% CI]") if groups.head_to_head else
+              ("kept from month 0 %", "diff pts [95% CI]", "customer base vs month 0 %", "diff pts [95% CI]"))
+    # NPS is in comparison.csv but not here: it hardly moves when a policy moves retention (docs/MODEL.md)
+    headers = [groups.word, *labels, "customers", f"NPV{unit}", "NPV diff [95% CI]"]
     rows = []
     for group in groups.names:
-        kept, revenue, npv, customers, nps = (row(comparison, group, kpi)
-                                              for kpi in (first, "revenue", "npv", "customers", "nps"))
+        first, second, npv, customers = (row(comparison, group, kpi) for kpi in (*shares, "npv", "customers"))
         base = group == groups.baseline
-        kept_diff = "baseline" if base else f"{kept['diff']:+.1f} [{kept['diff_low']:+.1f}, {kept['diff_high']:+.1f}]"
-        rows.append([group, f"{kept['mean']:.1f}", kept_diff, f"{customers['mean']:,.0f}",
-                     money(revenue["mean"]), "baseline" if base else _money_diff(revenue),
-                     money(npv["mean"]), "baseline" if base else _money_diff(npv), f"{nps['mean']:.1f}"])
+        if groups.head_to_head:
+            cells = [f"{first['mean']:.1f}", "baseline" if base else _points_diff(second)]
+        else:
+            cells = [f"{first['mean']:.1f}", "baseline" if base else _points_diff(first),
+                     f"{second['mean']:.1f}", "baseline" if base else _points_diff(second)]
+        rows.append([group, *cells, f"{customers['mean']:,.0f}", money(npv["mean"]),
+                     "baseline" if base else _money_diff(npv)])
     return headers, rows
 
 

@@ -347,7 +347,7 @@ def money(results: Results) -> Figure:
         ax.set_xlim(0, results.months)
         ax.set_title(title, loc="left")
         ax.set_xlabel("month")
-        ax.set_ylabel("currency units, cumulative")
+        ax.set_ylabel(f"{_currency(results)}, cumulative")
         if column == 0:
             ax.legend(loc="upper left", title=results.groups.word)
 
@@ -366,7 +366,7 @@ def _forest(ax, results: Results, kpi: str, groups: list[str]) -> None:
     """The paired difference from the baseline with its 95% interval, one row per group."""
     rows = [results.comparison_row(g, kpi) for g in groups]
     top = max([abs(float(r[c])) for r in rows for c in ("diff_low", "diff_high") if not pd.isna(r[c])] or [1.0])
-    scale = money_scale(top) if kpi not in ("retention", "market_share", "nps") else None
+    scale = money_scale(top) if kpi in MONEY else None
     for y, (group, row) in enumerate(zip(groups, rows)):
         style = group_style(results, group)
         clear = not bool(row["diff_includes_zero"]) and not pd.isna(row["diff"])
@@ -386,10 +386,13 @@ def _forest(ax, results: Results, kpi: str, groups: list[str]) -> None:
     ax.set_xlim(-span, span)
     if scale:
         money_axis(ax.xaxis)
-        ax.set_xlabel(f"minus {results.baseline} at month {results.months} (currency units)")
+        ax.set_xlabel(f"minus {results.baseline} at month {results.months} ({_currency(results)})")
     else:
         ax.set_xlabel(f"minus {results.baseline} (percentage points)")
     ax.xaxis.set_major_locator(MaxNLocator(5))
+
+
+MONEY = ("revenue", "cost", "profit", "npv")
 
 
 # --- 3. moods --------------------------------------------------------------------------------------
@@ -683,7 +686,69 @@ def negative_talk_animation(results: Results, path: str | Path | None = None, fp
     return figure
 
 
-# --- 8. the poster -------------------------------------------------------------------------------
+# --- 8. what each verdict hinges on (the robustness pass) -----------------------------------------
+TORNADO_ROWS = 12  # settings shown per panel, those that move the difference most
+
+
+@figure("robustness", order=7, applies=lambda results: results.robustness is not None and not results.robustness.empty)
+@styled
+def robustness(results: Results) -> Figure:
+    """Per compared arm and verdict: the paired difference at the low and the high end of each
+    assumption's range (a bar between them), on the other networks (diamonds), and in the run itself
+    (the vertical line); the settings that move it most on top."""
+    robust = results.robustness
+    groups = [g for g in results.names if g in set(robust["compared"])]
+    kpis = [results.groups.share_measure, "npv"]
+    figure = new_figure(17, 1.2 + 0.5 * TORNADO_ROWS * len(groups))
+    axes = figure.subplots(len(groups), len(kpis), squeeze=False)
+    for row, group in enumerate(groups):
+        for column, kpi in enumerate(kpis):
+            ax = axes[row][column]
+            part = robust[(robust["compared"] == group) & (robust["kpi"] == kpi)]
+            main = float(part["main_diff"].iloc[0])
+            ends = part[part["end"] != "network"]
+            spans = ends.groupby("setting")["diff"].agg(["min", "max"])  # with the run's own estimate in
+            spans = spans.assign(min=spans["min"].clip(upper=main), max=spans["max"].clip(lower=main))
+            spans = spans.assign(reach=(spans["max"] - spans["min"]))
+            shown = spans.sort_values("reach", ascending=False).head(TORNADO_ROWS).iloc[::-1]
+            colour = group_style(results, group)["color"]
+            y = np.arange(len(shown))
+            ax.barh(y, shown["max"] - shown["min"], left=shown["min"], color=colour, alpha=0.35, height=0.6,
+                    edgecolor=colour)
+            wide = float(max(part["diff"].max(), main, 0) - min(part["diff"].min(), main, 0)) or 1.0
+            for k, setting in enumerate(shown.index):
+                if shown.loc[setting, "reach"] < 0.04 * wide:
+                    continue  # too short to label
+                for _, end in ends[ends["setting"] == setting].iterrows():
+                    ax.annotate(str(end["value"]), xy=(end["diff"], k), xytext=(0, 7), textcoords="offset points",
+                                ha="center", fontsize=9, color="#333333")
+            labels = [name.split(".", 1)[1] for name in shown.index]
+            networks = part[part["end"] == "network"]
+            for k, (_, net) in enumerate(networks.iterrows()):
+                ax.plot(net["diff"], len(shown) + k, marker="D", color=colour, markersize=9, linestyle="")
+                labels.append(f"network: {str(net['value']).replace('_', '-')}")
+            ax.set_yticks(range(len(labels)), labels, fontsize=10)
+            ax.axvline(main, color=colour, linewidth=2, label=f"{group} in the run")
+            ax.axvline(0, color="#000000", linewidth=1)
+            ax.grid(axis="y", visible=False)
+            if kpi in MONEY:
+                money_axis(ax.xaxis)
+                unit = _currency(results)
+            else:
+                unit = "percentage points"
+            what = "NPV" if kpi == "npv" else {"retention": "kept from month 0", "customer_base": "customer base",
+                                               "share_gain": "share gained"}[kpi]
+            ax.set_title(f"{group} minus {results.baseline}: {what}", loc="left", fontsize=13)
+            ax.set_xlabel(unit)
+    n = int(robust["n"].iloc[0])
+    footnote(figure, f"Each bar spans the paired difference at the ends of an assumption's plausible range "
+                     f"(the end's value above it) and in the run, everything else as in the run; {n} replication"
+                     f"{'s' if n != 1 else ''} per end. Vertical line: the run's own estimate; black: zero.")
+    figure.suptitle(f"What each verdict hinges on: {results.scenario.name}", x=0.01, ha="left")
+    return figure
+
+
+# --- 9. the poster -------------------------------------------------------------------------------
 def question(results: Results) -> str:
     """The scenario's question: the 'Question:' paragraph of the file's header, else its description."""
     source = results.manifest.get("scenario_file") or ""
@@ -737,17 +802,24 @@ def poster(results: Results, verdicts: list[str] | None = None) -> Figure:
                transform=words.transAxes, linespacing=1.35,
                bbox=dict(boxstyle="round,pad=0.5", facecolor="#f4f4f4", edgecolor="#bbbbbb"))
 
-    # 1: retention (or share) over time
+    # 1: the verdict's measure (or the market share, head to head) over time
     ax = figure.add_subplot(grid[2, 0])
+    kpi = results.groups.share_measure
     if results.head_to_head:
         tables = share_tables(results)
-        ylabel, kpi, title = "share of all customers (%)", "market_share", "Market share"
+        ylabel, title = "share of all customers (%)", "Market share"
+    elif kpi == "customer_base":
+        focal = results.focal()
+        first = focal[focal["month"] == 0].set_index(["group", "replication"])["customers"]
+        base = focal.set_index(["group", "replication"]).index.map(first)
+        tables = results.wide(100.0 * focal["customers"] / pd.Series(base, index=focal.index).clip(lower=1.0))
+        ylabel, title = "customers (% of month 0: kept, won back, new)", "Customer base"
     else:
         tables = results.wide(results.focal()["retained"] * 100.0)
-        ylabel, kpi, title = "customers kept (% of month-0 customers)", "retention", "Customers kept"
+        ylabel, title = "customers kept (% of month-0 customers)", "Customers kept"
     _lines(ax, results, tables)
     ax.set_xlim(0, results.months)
-    if not results.head_to_head:
+    if kpi == "retention":
         ax.set_ylim(0, 102)
     _label_ends(ax, [(float(tables[g].mean(axis=1).iloc[-1]), g, group_style(results, g)["color"])
                      for g in results.names], "{:.1f}%", results.months)
@@ -761,13 +833,13 @@ def poster(results: Results, verdicts: list[str] | None = None) -> Figure:
     others = [g for g in results.names if g != results.baseline]
     ax = figure.add_subplot(right[0, 0])
     _forest(ax, results, kpi, others)
-    ax.set_title(f"{title}: vs baseline", loc="left")
+    ax.set_title(f"{'Share gained since month 0' if results.head_to_head else title}: vs baseline", loc="left")
     ax.set_xlabel(f"percentage points vs\n{results.baseline}")
     ax = figure.add_subplot(right[0, 1], sharey=ax)
     _forest(ax, results, "npv", others)
     ax.tick_params(labelleft=False)
     ax.set_title("NPV: vs baseline", loc="left")
-    ax.set_xlabel(f"currency units vs\n{results.baseline}")
+    ax.set_xlabel(f"{_currency(results)} vs\n{results.baseline}")
 
     # 4: the mood at the horizon
     ax = figure.add_subplot(right[1, :])
@@ -791,6 +863,11 @@ def poster(results: Results, verdicts: list[str] | None = None) -> Figure:
                 f"Filled marker: the 95% interval of the paired difference excludes zero; hollow: no clear "
                 f"difference. Made with Grapevine.")
     return figure
+
+
+def _currency(results: Results) -> str:
+    """What money is counted in: the scenario's currency, or plain units."""
+    return "currency units" if results.scenario.currency == "units" else results.scenario.currency
 
 
 def _keep_units(sentence: str) -> str:

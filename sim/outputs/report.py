@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..experiments.folder import atomic_text, atomic_write
+from ..experiments.robustness import cost_sentence
+from ..experiments.run import replications_sentence
 from ..experiments.verdicts import comparison_rows
 from ..scenario import policy_data
 from . import plots
@@ -34,6 +36,10 @@ DPI = 110
 ANIMATION = "negative-talk"
 
 CAPTIONS = {
+    "robustness": ("What each verdict hinges on",
+                   "The paired difference from the baseline when one assumption at a time moves to an end of its "
+                   "plausible range (bars), on other network families (diamonds), and in the run (the line). "
+                   "An assumption whose bar crosses zero can flip the verdict."),
     "poster": ("The verdict on one page",
                "The question, the verdict sentences, and the pictures behind them: customers kept over time, "
                "the paired differences from the baseline with their 95% intervals, and the mood at the horizon."),
@@ -122,6 +128,10 @@ def _policy_text(policy: dict) -> str:
     return f"{policy['kind']}({settings})" if settings else policy["kind"]
 
 
+def _money_words(scenario) -> str:
+    return "the unit of the price" if scenario.currency == "units" else scenario.currency
+
+
 def _percent(value: float) -> str:
     return f"{100 * value:.3g}%"
 
@@ -135,7 +145,7 @@ def describe(results: Results) -> list[str]:
     text = [e(f"{m.n_people:,} people live on a {network} social network (about {m.mean_degree} contacts each); "
               f"{_percent(m.initial_customer_share)} of them are customers when the market starts, after "
               f"{m.warm_up_months} warm-up months without policies. Contracts last {m.contract_months} months; "
-              f"the price is {m.price:g} a month; NPV discounts profits at {_percent(m.discount_rate)} a year.")]
+              f"the price is {m.price:g} {'' if s.currency == 'units' else s.currency + ' '}a month; NPV discounts profits at {_percent(m.discount_rate)} a year.")]
     text.append(e(results.churn_sentence()))
     firms = []
     for firm in s.firms:
@@ -155,10 +165,13 @@ def describe(results: Results) -> list[str]:
                         f"<code>{e(changes)}</code></li>")
         text.append(e(f"Each arm is {results.groups.focal_firm} as written (the baseline) with the changes it "
                       f"names, everything else equal:") + f"<ul>{''.join(arms)}</ul>")
-    text.append(e(f"Every {results.groups.word} runs {s.replications} replications over {m.months} months. "
+    text.append(e(f"Every {results.groups.word} runs {results.replications} replications over {m.months} months. "
                   f"Replication r of every {results.groups.word} meets the same network and the same luck "
                   f"(common random numbers), so differences are paired; intervals are 95% t-intervals of the "
                   f"paired differences (seed {s.seed})."))
+    decided = replications_sentence(results.manifest)
+    if decided:
+        text.append(e(decided))
     return text
 
 
@@ -195,9 +208,12 @@ def render(results: Results, images: dict[str, tuple[str, bytes]], problems: lis
         "<h2>The question</h2>", f'<p class="question">{e(plots.question(results))}</p>',
         "<h2>The scenario in words</h2>", *[f"<p>{p}</p>" for p in describe(results)],
         "<h2>Verdict</h2>", '<ul class="verdicts">', *[f"<li>{e(v)}</li>" for v in verdicts], "</ul>",
+        *(["<h2>What each verdict hinges on</h2>", "<ul>", *[f"<li>{e(line)}</li>" for line in results.robustness_lines],
+           "</ul>", f'<p class="meta">{e(cost_sentence(manifest["robustness"]))} Every variant is in robustness.csv; '
+           'the figure below shows the largest.</p>'] if results.robustness_lines else []),
         "<h2>Comparison</h2>", _table_html(results),
         '<p class="meta">Means over the replications at the horizon; differences are paired, with 95% intervals '
-        'in brackets. Money is in the unit of the price; K = thousand, M = million.</p>',
+        f'in brackets. Money is in {e(_money_words(s))}; K = thousand, M = million.</p>',
         "<h2>Figures</h2>",
     ]
     for name, (mime, data) in images.items():

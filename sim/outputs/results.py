@@ -18,11 +18,20 @@ from typing import Callable
 
 import pandas as pd
 
-from ..experiments import showcase, stats, verdicts
+from ..experiments import robustness, showcase, stats, verdicts
 from ..experiments.folder import atomic_text, new_folder, write_table
 from ..experiments.run import FINAL_FILES
 from ..scenario import Groups, Scenario
 from ..sectors import churn_sentence
+
+
+def _read_or_none(path: Path) -> pd.DataFrame | None:
+    if not path.exists():
+        return None
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:  # a pass with nothing to vary
+        return pd.DataFrame()
 
 
 # The figures a Results can draw: name -> (order, draw(results), applies(results)); `sim.outputs.plots`
@@ -51,6 +60,7 @@ class Results:
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
     showcase: dict | None = field(default=None, repr=False)
+    robustness: pd.DataFrame | None = field(default=None, repr=False)  # robustness.csv, if the pass ran
 
     # --- reading and writing ---------------------------------------------------------------------
     @classmethod
@@ -62,9 +72,11 @@ class Results:
             timeseries = pd.read_parquet(path / "timeseries.parquet")
         else:
             timeseries = pd.read_csv(path / "timeseries.csv")
+        robust = path / robustness.FILE
         return cls(scenario=Scenario.model_validate(manifest["experiment"]["scenario"]), timeseries=timeseries,
                    summary=pd.read_csv(path / "summary.csv"), comparison=pd.read_csv(path / "comparison.csv"),
-                   manifest=manifest, path=path, showcase=showcase.read(path))
+                   manifest=manifest, path=path, showcase=showcase.read(path),
+                   robustness=_read_or_none(robust))
 
     def save(self, folder: str | Path) -> Path:
         """Write the final tables, the manifest and the showcase data into a new `folder`."""
@@ -75,6 +87,8 @@ class Results:
         if self.showcase is None:
             self.showcase = showcase.compute(self.scenario)
         showcase.write(path, self.scenario, self.showcase)
+        if self.robustness is not None:
+            write_table(path / robustness.FILE, self.robustness)
         self.path = path
         return path
 
@@ -122,11 +136,41 @@ class Results:
     def comparison_row(self, group: str, kpi: str) -> pd.Series:
         return verdicts.row(self.comparison, group, kpi)
 
+    def between(self, x: str, y: str) -> Results:
+        """The same runs compared another way: `x` against `y` as the baseline (any two arms, or
+        firms head to head; the pairing by replication holds between any two)."""
+        for name in (x, y):
+            if name not in self.names:
+                raise ValueError(f"{name!r} is not an {self.groups.word} of {self.scenario.name}: choose one of "
+                                 f"{', '.join(self.names)}")
+        if x == y:
+            raise ValueError(f"compare two different {self.groups.word}s, not {x!r} with itself")
+        compare = self.scenario.compare
+        if self.head_to_head:
+            scenario = self.scenario.model_copy(update={"compare": compare.model_copy(update={"baseline": y})})
+            keep = self.summary
+        else:
+            arms = [compare.arms[self.names.index(y)], compare.arms[self.names.index(x)]]
+            scenario = self.scenario.model_copy(
+                update={"compare": compare.model_copy(update={"baseline": y, "arms": arms})})
+            keep = self.summary[self.summary["arm"].isin([x, y])]
+        comparison = stats.compare(keep, scenario)
+        if self.head_to_head:
+            comparison = comparison[comparison["compared"].isin([x, y])].reset_index(drop=True)
+        return Results(scenario, self.timeseries, keep, comparison, self.manifest, self.path, self.showcase)
+
     # --- words ------------------------------------------------------------------------------------
     @property
     def verdicts(self) -> list[str]:
         """One sentence per compared arm (or firm): its paired difference from the baseline."""
         return verdicts.verdicts(self.comparison, self.scenario, self.focal_summary())
+
+    @property
+    def robustness_lines(self) -> list[str]:
+        """One line per compared arm (or firm): what its verdict holds under, and what flips it."""
+        if self.robustness is None or self.robustness.empty:
+            return []
+        return robustness.lines(self.robustness, self.scenario, self.comparison)
 
     def table(self) -> str:
         """The comparison as a text table."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
 
+from ..provenance import decision, judgement, setting
 from .base import Lever, Policy, State
 
 
@@ -15,10 +15,14 @@ class SmallGifts(Policy):
     stops surprising and is then only a cost (Haisley & Loewenstein 2011: gifts raised
     satisfaction; Edstrom et al. 2022: no recovery paradox expected from small ones)."""
 
-    value_share: float = Field(0.005, ge=0, le=1, description="share of monthly price; the mission's 0.5%")
-    every_months: int = Field(3, ge=1, le=120, description="months between gifts")
-    surprise_per_price_share: float = Field(
-        4.0, ge=0, description="delight (quality units) per unit of price share; modelling choice: 0.5% gives +0.02"
+    value_share: float = setting(0.005, "share of monthly price; the mission's 0.5%", decision("the policy's lever"),
+                                 ge=0, le=1)
+    every_months: int = setting(3, "months between gifts", decision("the policy's lever"), ge=1, le=120)
+    surprise_per_price_share: float = setting(
+        4.0, "delight (quality units) per unit of price share; modelling choice, no source",
+        judgement(1.0, 8.0, "judgement, no source: 10 ('calibrated', no target) in the first commit, 4 since "
+                            "d4e6b9b with no reason given; 1 values a gift at what it costs as a share of the "
+                            "price, 8 is twice the default. The gifts verdict turns on it (issue 11)"), ge=0
     )
 
     states = (State("gift_expectation", float, 0.0, description="the gift they have come to expect from their firm"),)

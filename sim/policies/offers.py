@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
 
 from ..customers import WIN_BACK
+from ..provenance import decision, judgement, setting
 from .base import Lever, Policy, offer_acceptance
 from .shared import DISCOUNT
 
@@ -14,11 +14,13 @@ class RetentionOffers(Policy):
     """The best deal, offered to customers who are about to leave (a 'save desk'): a
     discount of `discount` of the price for `months` months if they stay."""
 
-    discount: float = Field(0.2, ge=0, le=1, description="share of price taken off")
-    months: int = Field(6, ge=1, le=60, description="months the discount lasts")
-    acceptance: float = Field(0.1, ge=0, le=1, description="acceptance of a same-terms ask; modelling choice")
-    discount_sensitivity: float = Field(1.5, ge=0, description="acceptance per unit of discount; modelling choice")
-    contact_cost: float = Field(2.0, ge=0, description="currency per offer made")
+    discount: float = setting(0.2, "share of price taken off", decision("the policy's lever"), ge=0, le=1)
+    months: int = setting(6, "months the discount lasts", decision("the policy's lever"), ge=1, le=60)
+    acceptance: float = setting(0.1, "acceptance of a same-terms ask; modelling choice",
+                                judgement(0.05, 0.2, "judgement"), ge=0, le=1)
+    discount_sensitivity: float = setting(1.5, "acceptance per unit of discount; modelling choice",
+                                          judgement(0.75, 3.0, "judgement: half to twice the default"), ge=0)
+    contact_cost: float = setting(2.0, "currency per offer made", decision("the firm's cost"), ge=0)
 
     shares = (DISCOUNT,)
     events = ("offers_accepted",)
@@ -41,12 +43,15 @@ class WinBackOffers(Policy):
     still without a firm). Acceptance rises with how loyal they were and falls with the
     grievance they left with (Thomas, Blattberg & Fox 2004; Kumar, Bhagwat & Zhang 2015)."""
 
-    discount: float = Field(0.3, ge=0, le=1, description="share of price taken off on return")
-    months: int = Field(6, ge=1, le=60, description="months the discount lasts")
-    wait_months: int = Field(2, ge=1, le=60, description="months after leaving when the offer is made")
-    acceptance: float = Field(0.05, ge=0, le=1, description="acceptance without discount; modelling choice")
-    discount_sensitivity: float = Field(1.0, ge=0, description="acceptance per unit of discount; modelling choice")
-    contact_cost: float = Field(2.0, ge=0, description="currency per offer made")
+    discount: float = setting(0.3, "share of price taken off on return", decision("the policy's lever"), ge=0, le=1)
+    months: int = setting(6, "months the discount lasts", decision("the policy's lever"), ge=1, le=60)
+    wait_months: int = setting(2, "months after leaving when the offer is made", decision("the policy's lever"),
+                               ge=1, le=60)
+    acceptance: float = setting(0.05, "acceptance without discount; modelling choice",
+                                judgement(0.02, 0.1, "judgement"), ge=0, le=1)
+    discount_sensitivity: float = setting(1.0, "acceptance per unit of discount; modelling choice",
+                                          judgement(0.5, 2.0, "judgement: half to twice the default"), ge=0)
+    contact_cost: float = setting(2.0, "currency per offer made", decision("the firm's cost"), ge=0)
 
     shares = (DISCOUNT,)
     costs = ("contacts",)

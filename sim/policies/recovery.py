@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
 
+from ..provenance import decision, judgement, setting
 from .base import Lever, Policy, State, offer_acceptance
 
 
@@ -18,15 +18,26 @@ class ServiceRecovery(Policy):
     Netemeyer 2002). A failed recovery is a double deviation: worse than no answer.
     """
 
-    effort: float = Field(0.5, ge=0, le=1, description="0 = token answer, 1 = everything it takes")
-    success_at_no_effort: float = Field(0.3, ge=0, le=1, description="modelling choice")
-    success_at_full_effort: float = Field(0.9, ge=0, le=1, description="TARP: up to 95% kept when resolved quickly")
-    cost_at_full_effort: float = Field(
-        1.0, ge=0, description="share of the monthly price per complaint; Edstrom et al. 2022 paradox at ~80%"
-    )
-    paradox: float = Field(0.05, ge=0, le=1, description="satisfaction bonus; de Matos et al. 2007: small")
-    loyalty_gain: float = Field(0.08, ge=0, le=1, description="TARP: satisfied complainers up to 8% more loyal")
-    double_deviation: float = Field(0.15, ge=0, le=1, description="satisfaction lost when recovery fails")
+    effort: float = setting(0.5, "0 = token answer, 1 = everything it takes", decision("the policy's lever"),
+                            ge=0, le=1)
+    success_at_no_effort: float = setting(0.3, "modelling choice", judgement(0.1, 0.5, "judgement"), ge=0, le=1)
+    success_at_full_effort: float = setting(
+        0.9, "TARP: up to 95% kept when resolved quickly",
+        judgement(0.8, 0.95, "judgement: TARP measures repurchase after a quick resolution (82-95%), not how often "
+                             "a recovery succeeds"), ge=0, le=1)
+    cost_at_full_effort: float = setting(
+        1.0, "share of the monthly price per complaint; Edstrom et al. 2022 paradox at ~80%",
+        judgement(0.5, 1.5, "judgement: the firm's cost of a full recovery is rarely known; Edstrom et al. 2022 "
+                            "put the paradox threshold near 80% of the price"), ge=0)
+    paradox: float = setting(0.05, "satisfaction bonus; de Matos et al. 2007: small",
+                             judgement(0.0, 0.1, "de Matos et al. 2007: a small effect on satisfaction, none on "
+                                                 "repurchase; judgement"), ge=0, le=1)
+    loyalty_gain: float = setting(
+        0.08, "TARP: satisfied complainers up to 8% more loyal",
+        judgement(0.0, 0.08, "TARP's 'up to 8% more loyal' read as +0.08 loyalty is the top; Knox & van Oest 2014 "
+                             "find recovery rarely offsets a complaint fully; judgement"), ge=0, le=1)
+    double_deviation: float = setting(0.15, "satisfaction lost when recovery fails",
+                                      judgement(0.05, 0.25, "judgement"), ge=0, le=1)
 
     states = (State("recovered", bool, False, description="a complaint of theirs was recovered: the paradox happens once"),)
     events = ("recoveries_succeeded", "recoveries_failed")
@@ -64,8 +75,10 @@ class RenewalCall(Policy):
     discount). Most firms do this whatever else they do, so an experiment that compares
     ways of answering complaints should give every arm the same renewal call."""
 
-    ask_acceptance: float = Field(0.1, ge=0, le=1, description="modelling choice: a same-terms ask keeps few")
-    contact_cost: float = Field(2.0, ge=0, description="currency per renewal call; modelling choice")
+    ask_acceptance: float = setting(0.1, "modelling choice: a same-terms ask keeps few",
+                                    judgement(0.05, 0.2, "judgement"), ge=0, le=1)
+    contact_cost: float = setting(2.0, "currency per renewal call; modelling choice", decision("the firm's cost"),
+                                  ge=0)
 
     costs = ("contacts",)
     levers = (Lever(None, "Renewal call"),)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
 
+from ..provenance import decision, judgement, setting
 from .base import Lever, Policy, State
 from .shared import ANNOYANCE
 
@@ -18,15 +18,24 @@ class Upsell(Policy):
     that group carries 70% of customer losses).
     """
 
-    uplift: float = Field(0.2, ge=0, le=5, description="extra share of price per month once bought")
-    every_months: int = Field(6, ge=1, le=120, description="months of tenure between offers")
-    acceptance: float = Field(0.3, ge=0, le=1, description="acceptance at average loyalty; modelling choice")
-    target: str = Field("satisfied", pattern="^(satisfied|everyone)$", description="'satisfied' or 'everyone'")
-    backfire: float = Field(0.1, ge=0, le=1, description="satisfaction lost by an unhappy customer pushed to buy")
-    expectation_rise: float = Field(0.25, ge=0, le=1, description="share of the uplift added to expectations")
-    annoyance: float = Field(0.5, ge=0, description="hazard ratio - 1 of a pushed unhappy customer; as check-ins")
-    annoy_months: int = Field(3, ge=0, le=24, description="months the push is remembered; as check-ins")
-    contact_cost: float = Field(1.0, ge=0, description="currency per offer")
+    uplift: float = setting(0.2, "extra share of price per month once bought", decision("the policy's lever"),
+                            ge=0, le=5)
+    every_months: int = setting(6, "months of tenure between offers", decision("the policy's lever"), ge=1, le=120)
+    acceptance: float = setting(0.3, "acceptance at average loyalty; modelling choice",
+                                judgement(0.15, 0.45, "judgement"), ge=0, le=1)
+    target: str = setting("satisfied", "'satisfied' or 'everyone'", decision("the policy's lever"),
+                          pattern="^(satisfied|everyone)$")
+    backfire: float = setting(0.1, "satisfaction lost by an unhappy customer pushed to buy",
+                              judgement(0.05, 0.2, "Shah, Kumar et al. 2012 give the direction; judgement"), ge=0, le=1)
+    expectation_rise: float = setting(0.25, "share of the uplift added to expectations",
+                                      judgement(0.1, 0.5, "judgement"), ge=0, le=1)
+    annoyance: float = setting(
+        0.5, "hazard ratio - 1 of a pushed unhappy customer; as check-ins",
+        judgement(0.25, 1.0, "judgement: the check-ins figure (Ascarza et al. 2016 measured outreach, not upsell "
+                             "pushes); a push on an unhappy customer may annoy more"), ge=0)
+    annoy_months: int = setting(3, "months the push is remembered; as check-ins",
+                                judgement(1, 6, "judgement, as check-ins"), ge=0, le=24)
+    contact_cost: float = setting(1.0, "currency per offer", decision("the firm's cost"), ge=0)
 
     shares = (ANNOYANCE,)
     states = (

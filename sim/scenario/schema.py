@@ -182,13 +182,19 @@ class Compare(BaseModel):
 
     model_config = _STRICT
     kind: Literal["arms", "head_to_head"] = Field("arms", description="arms | head_to_head")
+    measure: Literal["retention", "customer_base"] = Field(
+        "retention", description="arms: what a verdict's first clause reports: retention (customers kept from "
+                                 "month 0) or customer_base (customers at the horizon vs month 0: kept, won back "
+                                 "and new; the measure for win-back or acquisition)")
     firm: str | None = Field(None, description="arms: the firm whose policies the arms set (default: the only firm)")
     baseline: str | None = Field(None, description="the arm (or firm) the others are compared with (default: the first)")
     arms: list[Arm] = Field(default_factory=list, description="arms: two or more named variants")
 
 
-KPI_NAMES = ("retention", "customers", "market_share", "revenue", "cost", "profit", "npv", "nps")
-OUTPUT_KPIS = Literal["retention", "customers", "market_share", "revenue", "cost", "profit", "npv", "nps"]
+KPI_NAMES = ("retention", "customer_base", "customers", "market_share", "share_gain", "revenue", "cost", "profit",
+             "npv", "nps")
+OUTPUT_KPIS = Literal["retention", "customer_base", "customers", "market_share", "share_gain", "revenue", "cost",
+                      "profit", "npv", "nps"]
 
 
 class Sensitivity(BaseModel):
@@ -206,7 +212,8 @@ class Sensitivity(BaseModel):
     compare: list[str] | None = Field(None, min_length=2, max_length=2,
                                       description="[X, Y]: arms (or firms) whose paired difference X - Y is analysed; "
                                                   "default: the first other arm and the baseline")
-    winner_by: Literal["retention", "customers", "market_share", "revenue", "profit", "npv", "nps"] = Field(
+    winner_by: Literal["retention", "customer_base", "customers", "market_share", "share_gain", "revenue", "profit",
+                       "npv", "nps"] = Field(
         "npv", description="the KPI that decides which of X and Y wins at a sample point")
 
     @field_validator("parameters")
@@ -267,6 +274,16 @@ class Sweep(BaseModel):
         return self
 
 
+class Precision(BaseModel):
+    """`replications: auto` stops once every verdict is clear or at least this precise (95% half-width)."""
+
+    model_config = _STRICT
+    points: float = Field(0.5, gt=0, allow_inf_nan=False,
+                          description="retention, customer base or share: percentage points")
+    money: float | None = Field(None, gt=0, allow_inf_nan=False,
+                                description="NPV, in the scenario's currency (default: 1% of the baseline's NPV)")
+
+
 @dataclass(frozen=True)
 class Groups:
     """What a scenario compares, decided once: arms of one firm, or firms head to head.
@@ -298,7 +315,7 @@ class Groups:
         return [g for g in self.names if g != self.baseline]
 
 
-ARM_KPIS = ("retention", "customers", "revenue", "cost", "profit", "npv", "nps")
+ARM_KPIS = ("retention", "customer_base", "customers", "revenue", "cost", "profit", "npv", "nps")
 HEAD_TO_HEAD_KPIS = ("market_share", "share_gain", "customers", "retention", "revenue", "cost", "profit", "npv", "nps")
 
 
@@ -309,7 +326,13 @@ class Scenario(BaseModel):
     name: str = Field(pattern=SCENARIO_NAME, description="names the results folder")
     description: str = Field("", max_length=300, description="one line: the question the scenario answers")
     seed: int = Field(1, ge=0, le=2**63 - 1, description="same seed, same results")
-    replications: int = Field(10, ge=2, le=10_000, description="paired runs per arm (2 or more for an interval)")
+    replications: int | Literal["auto"] = Field(
+        "auto", description="paired runs per arm: a number (2 or more), or auto: batches of 8 until every "
+                            "verdict is clear or precise (see precision), at most max_replications")
+    precision: Precision = Field(default_factory=Precision, description="replications: auto stops at this precision")
+    max_replications: int = Field(64, ge=2, le=10_000, description="replications: auto stops here at the latest")
+    currency: str = Field("units", pattern=r"^([A-Z]{3}|units)$",
+                          description="the firm's money: an ISO 4217 code (EUR, USD, GBP), or units")
     sector: SectorName = Field(
         "postpaid_mobile", description="the sector modelled: its published churn is the check on the market")
     market: MarketParameters = Field(default_factory=MarketParameters, description="market parameters")
@@ -319,6 +342,13 @@ class Scenario(BaseModel):
         None, exclude=True, description="uncertain settings and their ranges, for `grapevine sensitivity`")
     sweep: Sweep | None = Field(  # not part of a run: kept out of resolved() and digest()
         None, exclude=True, description="a grid or sample of settings, for `grapevine sweep`")
+
+    @field_validator("replications")
+    @classmethod
+    def _enough(cls, value):
+        if isinstance(value, int) and not 2 <= value <= 10_000:
+            raise ValueError(f"give 2 to 10,000 replications (2 or more for an interval) or auto, not {value}")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -372,7 +402,7 @@ class Scenario(BaseModel):
                           "share_gain")
         names = tuple(arm.name for arm in c.arms)
         return Groups("arm", names, c.baseline or names[0], names, c.firm or self.firms[0].name, ARM_KPIS,
-                      "retention")
+                      c.measure)
 
     @property
     def baseline(self) -> str:

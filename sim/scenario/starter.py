@@ -29,9 +29,12 @@ name: {name}
 description: What does caring for complaining customers do to retention and NPV?
 sector: postpaid_mobile  # or prepaid_mobile, broadband, b2c_subscription, b2b_subscription:
                          # `grapevine run` sets the market's churn beside the sector's published churn
+currency: EUR            # the firm's money, an ISO code (or units)
 
 seed: 1              # same seed => same results
-replications: 10     # paired runs per arm; more = narrower intervals
+replications: auto   # paired runs per arm: batches of 8 until every verdict is clear or
+                     # precise (or a number, e.g. 10)
+# precision: {{points: 0.5, money: 2000}}   # when auto stops; money default: 1% of the baseline's NPV
 
 market:              # any market parameter; the rest keep their defaults
   n_people: 10000    # people on the social network

@@ -15,7 +15,7 @@ from .pictures import layout, line_chart, mood_legend, network_people, network_t
 CHARTS = (  # (metric, title, money, difference from the reference)
     ("customers", "Customers ({whose})", False, False),
     ("customers", "Customers: difference from {reference}", False, True),
-    ("cumulative_profit", "Profit to date", True, False),
+    ("cumulative_profit", "Profit to date{in_currency}", True, False),
     ("negative_listeners", "People who heard bad news, a month", False, False),
 )
 FLOWS = ("negative_listeners",)  # counted over a month: from month 1 (month 0 opens the books)
@@ -57,19 +57,19 @@ def draw(live: SideBySide) -> Frame:
             sides.append(SideNow(side.name, styles[side.name][0], live.now(side, "customers"), side.changes,
                                  live.policies(side), live.month_of(side), network_ties(found),
                                  network_people(found, market, side.firm)))
-        titles = {"whose": settings["focal_firm"] or "each firm", "reference": live.reference}
-        charts = [(title.format(**titles), chart(live, metric, money, difference, styles, currency))
+        titles = {"whose": settings["focal_firm"] or "each firm", "reference": live.reference,
+                  "in_currency": f" ({currency})" if currency else ""}  # in the title: the ticks stay short
+        charts = [(title.format(**titles), chart(live, metric, money, difference, styles))
                   for metric, title, money, difference in CHARTS]
         return Frame(live.headline(), [(d, styles[d.side][0]) for d in live.differences()], sides, charts,
                      mood_legend(), _side_legend(live, styles), currency)
 
 
-def chart(live: SideBySide, metric: str, money: bool, difference: bool, styles: dict, currency: str) -> str:
+def chart(live: SideBySide, metric: str, money: bool, difference: bool, styles: dict) -> str:
     series = live.series(metric)
     if difference:  # the paired difference: the reference is the zero line
         series = {name: line - series[live.reference] for name, line in series.items() if name != live.reference}
-    return line_chart(series, styles, live.months, money_axis=money, currency=currency,
-                      first_month=1 if metric in FLOWS else 0)
+    return line_chart(series, styles, live.months, money_axis=money, first_month=1 if metric in FLOWS else 0)
 
 
 def _side_legend(live: SideBySide, styles: dict) -> str:

@@ -248,7 +248,7 @@ def dashboard_settings(scenario: str | None = None, arms: list[str] | None = Non
         "own": own,
         "start": start,
         "levers_in_play": levers_in_play,
-        "currency": "",  # issue 11 gives scenarios a currency; money is labelled with it
+        "currency": "" if loaded.currency == "units" else loaded.currency,  # money is labelled with it
         "notes": notes,
         "title": f"{loaded.name}: {shown}",
     }
