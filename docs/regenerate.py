@@ -1,10 +1,11 @@
 """Regenerate every measured figure, table and picture of the README and docs from the code.
 
-    python docs/regenerate.py                      # validation tables, the poster and the README's verdict
+    python docs/regenerate.py                      # all of the below
     python docs/regenerate.py --only validation    # docs/VALIDATION.md's tables (check-model, full size)
     python docs/regenerate.py --only poster        # docs/images/poster-*.png and the README's verdict block
     python docs/regenerate.py --only quickstart    # the README's copy of scenarios/quickstart.yaml
     python docs/regenerate.py --only model         # docs/MODEL.md's parameter tables
+    python docs/regenerate.py --only verdicts      # docs/verdicts.yaml: every shipped scenario's verdicts
 
 Each generated block sits between `<!-- NAME:start -->` and `<!-- NAME:end -->` markers and
 says the command that produced it; everything outside the markers is written by hand. Run it
@@ -49,6 +50,10 @@ def validation() -> None:
     with tempfile.TemporaryDirectory() as folder:
         table = command("check-model", "--markdown", "--quiet", "--out", str(Path(folder) / "check"))
     replace_block(doc, "check-model", "Made by `grapevine check-model --markdown`.\n\n" + table)
+    counts = next(line for line in table.splitlines() if line.startswith("Validations"))
+    for path in (doc, ROOT / "README.md"):  # the two counts, apart, wherever a page shows them
+        if "<!-- check-model-counts:start -->" in path.read_text(encoding="utf-8"):
+            replace_block(path, "check-model-counts", counts)
     wom = command("check-model", "--wom")
     replace_block(doc, "wom", "Made by `grapevine check-model --wom`.\n\n```\n" + wom.strip() + "\n```")
 
@@ -75,11 +80,27 @@ def model() -> None:
     subprocess.run([sys.executable, str(ROOT / "docs" / "make_model_tables.py")], check=True)
 
 
+def verdicts() -> None:
+    """Re-measure every shipped scenario's verdicts, print what moved, rewrite docs/verdicts.yaml."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from sim.experiments import watch
+
+    measured = watch.measure()
+    moved = watch.differences(watch.load(), measured) if watch.RECORD.exists() else ["no record yet"]
+    print("verdicts that moved (review before committing):" if moved else "verdicts: nothing moved")
+    for line in moved:
+        print(f"  {line}")
+    watch.save(measured)
+    print(f"wrote {watch.RECORD.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["validation", "poster", "quickstart", "model"])
+    parser.add_argument("--only", choices=["validation", "poster", "quickstart", "model", "verdicts"])
     args = parser.parse_args()
-    steps = {"model": model, "quickstart": quickstart, "validation": validation, "poster": poster}
+    steps = {"model": model, "quickstart": quickstart, "validation": validation, "verdicts": verdicts,
+             "poster": poster}
     for name, step in steps.items():
         if args.only in (None, name):
             step()

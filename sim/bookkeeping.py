@@ -15,7 +15,8 @@ EVENTS = (
     "acquired_advertising", "acquired_referral", "acquired_win_back",
     "churned_renewal", "churned_contract_break", "churned_no_contract", "switched_out",
     "complaints", "complaints_resolved", "messages_negative", "messages_relayed", "messages_positive",
-    "messages_defended", "customers_landed",
+    "messages_defended", "service_failures", "negative_talkers", "negative_listeners",  # what happened, for a narrator
+    "customers_landed",
 )
 
 

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `grapevine run ... | head`: the reader left; the files are written
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as error:  # a file that cannot be read or written where no check foresaw it: one line
+        print(f"error: {_os_reason(error)}", file=sys.stderr)
+        return BAD_INPUT
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -130,10 +133,15 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--no-animation", action="store_true", help="skip the animated GIF (the slowest figure)")
     plot.set_defaults(command=cmd_plot)
 
-    dashboard = sub.add_parser("dashboard", help="a live dashboard in the browser: sliders, network, charts")
-    dashboard.add_argument("scenario", nargs="?", help="take the defaults from this scenario (first firm, baseline arm)")
+    dashboard = sub.add_parser("dashboard", help="a scenario's arms (or firms) side by side, live in the browser")
+    dashboard.add_argument("scenario", nargs="?", help="a scenario file or shipped name (default: quickstart)")
+    dashboard.add_argument("--arms", type=lambda text: [a.strip() for a in text.split(",") if a.strip()],
+                           metavar="A,B[,C]", help="the two or three arms to show (default: the baseline and "
+                                                   "the first two others)")
+    dashboard.add_argument("--people", type=_positive, help="people in the market (default: the scenario's, "
+                                                             "at most 5,000)")
     dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    dashboard.add_argument("--port", type=_positive, default=8765, help="port (default 8765)")
+    dashboard.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     dashboard.add_argument("--open", action="store_true", help="also open the page in the default browser")
     dashboard.set_defaults(command=cmd_dashboard)
 
@@ -161,6 +169,13 @@ def _where_to_run(parser) -> None:
                              "(default: $GRAPEVINE_SCHEDULER unless --workers is given)")
 
 
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: a port is 1 to 65535")
+    return value
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -171,60 +186,144 @@ def _positive(text: str) -> int:
     return value
 
 
-# --- the shared path: open a folder, run what is missing, finish -----------------------------------
-def _open_folder(args, kind: str, make, resume, prefix: str = ""):
-    """A new folder for the scenario (bad input stops before anything is written) or `--resume DIR`."""
+# --- the shared path: check everything, open a folder, run what is missing, finish -----------------
+def _open_folder(args, kind: str, make, rebuild, prefix: str = ""):
+    """(folder, executor, needs) for a new folder for the scenario or `--resume DIR`. Everything is
+    checked before anything is written: the input, the plan, where it goes, the memory, disk and
+    time it needs, the options and the cluster; only then is the folder made (or reopened)."""
     from .experiments import RunFolder
 
     if args.resume is not None:
         given = [name for name in ("scenario", "overrides", "replications", "out") if getattr(args, name, None)]
         if given:
-            raise InputError(f"--resume {args.resume}: the folder has its {kind}; give no scenario, --set, "
+            raise InputError(f"--resume {args.resume}: the folder keeps what it runs; give no scenario, --set, "
                              f"--replications or --out with it")
-        return resume(args.resume)
+        folder = RunFolder.open(args.resume, kind, rebuild)
+        _unchanged_source(folder, make)
+        return _start(args, folder=folder)
     if not args.scenario:
         raise InputError("give a scenario file (or a shipped name, see `grapevine list`) or --resume DIR")
     path = find_scenario(args.scenario)
-    scenario = load_scenario(path, args.overrides, getattr(args, "replications", None))
+    replications = getattr(args, "replications", None)
+    overrides = [*args.overrides, *([f"replications={replications}"] if replications else [])]
+    scenario = load_scenario(path, args.overrides, replications)
     plan = make(scenario, source=str(path))
-    return RunFolder.create(plan, args.out, prefix=prefix, source=str(path), overrides=args.overrides,
-                            extra_packages=("dask", "distributed", "SALib"))
+    return _start(args, plan=plan, out=args.out, create=lambda: RunFolder.create(
+        plan, args.out, prefix=prefix, source=str(path), overrides=overrides,
+        extra_packages=("dask", "distributed", "SALib")))
 
 
-def _run(folder, args, fn: Callable | None = None, then: Callable | None = None) -> int | None:
-    """Run what is missing in `folder` where the options say, then `then(folder, new_executor)` if
-    given (more work on the finished runs); None when done, else the exit status."""
+def _start(args, *, folder=None, plan=None, out=None, create: Callable | None = None):
+    """Preflight, then the executor (the scheduler reached, the options agreeing), then the folder:
+    `create()` a new one, or reopen `folder`. A failure at any step leaves nothing written."""
+    from .experiments import preflight
+    from .experiments.executors import make_executor, scheduler_from
+    from .experiments.folder import RESULTS
+
+    scheduler = scheduler_from(args.scheduler, args.workers)
+    workers = args.workers or 1
+    if folder is not None:
+        plan, where = folder.plan, folder.path
+        todo = len(folder.missing()) + len(folder.untrusted)
+    else:
+        where, todo = out if out is not None else RESULTS / plan.name, plan.total
+    sized = plan
+    if hasattr(plan, "sizing"):  # a calibration: its trials are proposed as it goes
+        sized, todo = plan.sizing()
+    needs = preflight.check(sized, where, runs=todo, workers=min(workers, max(todo, 1)), local=scheduler is None,
+                            then=_robustness_plan(plan, args))
+    executor = make_executor(min(workers, max(todo, 1)), scheduler)
+    try:
+        if scheduler and hasattr(executor, "memory_limits"):
+            preflight.check_workers(executor.memory_limits(), needs, scheduler)
+        if folder is None:
+            folder = create()
+        else:
+            folder.reopen()
+    except BaseException:
+        executor.close()
+        raise
+    return folder, executor, needs
+
+
+def _robustness_plan(plan, args):
+    """The robustness pass a run does after its runs (for the estimate), or None."""
+    mode = getattr(args, "robustness", "off")
+    if getattr(plan, "kind", None) != "run" or mode == "off":
+        return None
+    from .experiments import robustness
+
+    return robustness.plan(plan.scenario, plan.reps, mode, plan.source)
+
+
+def _unchanged_source(folder, make) -> None:
+    """A resume finishes what was started: refuse if the scenario file has been edited since."""
+    from .experiments.folder import changes
+
+    manifest, kind = folder.manifest, folder.plan.kind
+    source = manifest.get("scenario_path") or manifest.get("scenario_file")
+    if not source or not Path(source).is_file():
+        if source:
+            print(f"note: {source} is not there any more; finishing with the scenario kept in manifest.json",
+                  file=sys.stderr)
+        return
+    refuse = f"--resume {folder.path}: {source} changed since this {kind} started"
+    restore = f"restore {source} to finish the {kind} as it started, or start a new {kind}"
+    try:
+        now = make(load_scenario(source, manifest.get("overrides") or []), source=source).describe()
+    except InputError as error:
+        raise InputError(f"{refuse} and is no longer valid ({error.problems[0]}); {restore}") from None
+    found = changes(manifest["experiment"], now)
+    if found:
+        shown = [f"{refuse}: {line}" for line in found[:10]]
+        more = [f"{refuse}: ... and {len(found) - 10} more changes"] if len(found) > 10 else []
+        raise InputError([*shown, *more, restore])
+
+
+def _run(folder, args, executor, needs=None, fn: Callable | None = None,
+         then: Callable | None = None) -> int | None:
+    """Run what is missing in `folder` on `executor`, then `then(folder, new_executor)` if given
+    (more work on the finished runs); None when done, else the exit status."""
+    from .experiments import preflight
     from .experiments.executors import ExecutorError, make_executor, scheduler_from
     from .experiments.run import run_replications
     from .experiments.runner import execute, simulate
 
-    scheduler = scheduler_from(args.scheduler, args.workers)
-    workers = args.workers or 1
     plan = folder.plan
-    where = (f"the Dask cluster at {scheduler}" if scheduler else
-             f"a local Dask cluster of {workers} workers" if workers > 1 else "serially")
+    where = getattr(executor, "where", "serially")
+    announced = preflight.announce(needs, executor.threads() if hasattr(executor, "threads") else 1)
     if not args.quiet:
         print(f"{plan.name}: {_describe(plan)}, {where} -> {folder.path}", file=sys.stderr, flush=True)
+    if announced:
+        print(announced, file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     hint = f"finish with: grapevine {plan.kind} --resume {folder.path}"
     try:
-        todo = plan.total - folder.done_count()
-        executor = make_executor(min(workers, max(todo, 1)), scheduler)
         if plan.kind == "run":
             run_replications(folder, executor, progress=not args.quiet)
         else:
             execute(folder, executor, progress=not args.quiet, fn=fn or simulate)
         if then is not None:
-            then(folder, lambda: make_executor(workers, scheduler))
+            scheduler = scheduler_from(args.scheduler, args.workers)
+            then(folder, lambda: make_executor(args.workers or 1, scheduler))
     except KeyboardInterrupt:
         print(f"\ninterrupted: {folder.done_count()} of {plan.total} runs are saved in {folder.path}\n{hint}",
               file=sys.stderr)
         return INTERRUPTED
     except ExecutorError as error:
-        print(f"error: {error}\n{folder.done_count()} of {plan.total} runs are saved in {folder.path}; {hint}",
+        print(f"error: {error}; {folder.done_count()} of {plan.total} runs are saved in {folder.path}; {hint}",
               file=sys.stderr)
         return 1
+    except OSError as error:  # the disk filled up, the folder was removed, ...
+        print(f"error: cannot write in {folder.path} ({_os_reason(error)}); {folder.done_count()} of {plan.total} "
+              f"runs are saved; {hint}", file=sys.stderr)
+        return BAD_INPUT
     return None
+
+
+def _os_reason(error: OSError) -> str:
+    where = f": {error.filename}" if error.filename else ""
+    return f"{error.strerror or type(error).__name__}{where}"
 
 
 def _describe(plan) -> str:
@@ -246,10 +345,11 @@ def _interrupt(signum, frame):
 
 # --- commands -------------------------------------------------------------------------------------
 def cmd_run(args) -> int:
-    from .experiments import Experiment, run
+    from .experiments import Experiment
 
-    folder = _open_folder(args, "scenario", Experiment.single, run.resume)
-    status = _run(folder, args, then=lambda done, executor: _tables_and_robustness(done, args, executor))
+    folder, executor, needs = _open_folder(args, "run", Experiment.single, Experiment.from_description)
+    status = _run(folder, args, executor, needs,
+                  then=lambda done, new_executor: _tables_and_robustness(done, args, new_executor))
     return status if status is not None else _print_run(folder, figures=not args.no_figures)
 
 
@@ -265,12 +365,17 @@ def _tables_and_robustness(folder, args, new_executor) -> None:
         robustness.run_pass(folder, args.robustness, new_executor(), progress=not args.quiet)
 
 
-def _run_then(folder, args, finish: Callable) -> int:
-    """Run what is missing in `folder`, then `finish(folder)` (the tables and the printout)."""
-    status = _run(folder, args)
+def _run_then(opened, args, finish: Callable) -> int:
+    """Run what is missing in the opened folder, then `finish(folder)` (the tables and the printout)."""
+    folder, executor, needs = opened
+    status = _run(folder, args, executor, needs)
     if status is not None:
         return status
-    finish(folder)
+    try:
+        finish(folder)
+    except OSError as error:  # the runs are saved: a resume writes the tables again
+        raise InputError(f"cannot write in {folder.path} ({_os_reason(error)}); the runs are saved: free some "
+                         f"space, then `grapevine {folder.plan.kind} --resume {folder.path}`") from None
     return 0
 
 
@@ -364,9 +469,10 @@ def cmd_plot(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from .experiments import sweep
+    from .experiments import Experiment, sweep
 
-    return _run_then(_open_folder(args, "sweep", sweep.design, sweep.resume, prefix="sweep-"), args, _finish_sweep)
+    opened = _open_folder(args, "sweep", sweep.design, Experiment.from_description, prefix="sweep-")
+    return _run_then(opened, args, _finish_sweep)
 
 
 def _finish_sweep(folder) -> None:
@@ -382,10 +488,11 @@ def _finish_sweep(folder) -> None:
 
 
 def cmd_sensitivity(args) -> int:
-    from .experiments import sensitivity
+    from .experiments import Experiment, sensitivity
 
-    folder = _open_folder(args, "sensitivity", sensitivity.experiment, sensitivity.resume, prefix="sensitivity-")
-    return _run_then(folder, args, _finish_sensitivity)
+    opened = _open_folder(args, "sensitivity", sensitivity.experiment, Experiment.from_description,
+                          prefix="sensitivity-")
+    return _run_then(opened, args, _finish_sensitivity)
 
 
 def _finish_sensitivity(folder) -> None:
@@ -407,26 +514,28 @@ def _finish_sensitivity(folder) -> None:
 
 def cmd_calibrate(args) -> int:
     """Fit, then the tables, calibrated.yaml and the report (sim/experiments/calibration.py)."""
-    from .experiments import calibration
+    from .experiments import calibration, preflight
     from .experiments.calibration_results import finalize, printout
-    from .experiments.executors import ExecutorError, make_executor, scheduler_from
+    from .experiments.executors import ExecutorError
 
     if args.trials is not None:
         if args.resume is not None:
             raise InputError(f"--resume {args.resume}: the folder has its trials; give no --trials with it")
         args.overrides = [*args.overrides, f"calibrate.trials={args.trials}"]
-    folder = _open_folder(args, "calibrate", calibration.design, calibration.resume, prefix="calibrate-")
-    fit, scheduler, workers = folder.plan, scheduler_from(args.scheduler, args.workers), args.workers or 1
+    folder, executor, needs = _open_folder(args, "calibrate", calibration.design, calibration.from_description,
+                                           prefix="calibrate-")
+    fit = folder.plan
     if not args.quiet:
-        where = (f"the Dask cluster at {scheduler}" if scheduler else
-                 f"a local Dask cluster of {workers} workers" if workers > 1 else "serially")
         print(f"{fit.name}: {len(fit.free)} free parameters, {len(fit.observed.statistics())} figures, "
               f"{fit.settings.trials} trials x {fit.experiment.reps} replications of "
-              f"{fit.experiment.scenario.market.n_people:,} people over {fit.months} months, {where} -> "
-              f"{folder.path}", file=sys.stderr, flush=True)
+              f"{fit.experiment.scenario.market.n_people:,} people over {fit.months} months, "
+              f"{getattr(executor, 'where', 'serially')} -> {folder.path}", file=sys.stderr, flush=True)
+        announced = preflight.announce(needs, executor.threads() if hasattr(executor, "threads") else 1)
+        if announced:
+            print(announced, file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        calibration.calibrate(folder, make_executor(workers, scheduler), progress=not args.quiet)
+        calibration.calibrate(folder, executor, progress=not args.quiet)
     except KeyboardInterrupt:
         print(f"\ninterrupted: every finished trial is in {folder.path}/trials.db\nfinish with: grapevine "
               f"calibrate --resume {folder.path}", file=sys.stderr)
@@ -451,26 +560,28 @@ def cmd_calibrate(args) -> int:
 
 def cmd_optimize(args) -> int:
     """Search, then the tables, recommended.yaml and the report (sim/experiments/optimize.py)."""
-    from .experiments import optimize
-    from .experiments.executors import ExecutorError, make_executor, scheduler_from
+    from .experiments import optimize, preflight
+    from .experiments.executors import ExecutorError
     from .experiments.optimize_results import finalize, printout
 
     if args.trials is not None:
         if args.resume is not None:
             raise InputError(f"--resume {args.resume}: the folder has its trials; give no --trials with it")
         args.overrides = [*args.overrides, f"optimize.trials={args.trials}"]
-    folder = _open_folder(args, "optimize", optimize.design, optimize.resume, prefix="optimize-")
-    search, scheduler, workers = folder.plan, scheduler_from(args.scheduler, args.workers), args.workers or 1
+    folder, executor, needs = _open_folder(args, "optimize", optimize.design, optimize.from_description,
+                                           prefix="optimize-")
+    search = folder.plan
     if not args.quiet:
-        where = (f"the Dask cluster at {scheduler}" if scheduler else
-                 f"a local Dask cluster of {workers} workers" if workers > 1 else "serially")
         scenario = search.experiment.scenario
         print(f"{search.name}: {len(search.levers)} levers, {search.settings.trials} mixes x {search.reps} futures "
-              f"of {scenario.market.n_people:,} people over {scenario.market.months} months, {where} -> "
-              f"{folder.path}", file=sys.stderr, flush=True)
+              f"of {scenario.market.n_people:,} people over {scenario.market.months} months, "
+              f"{getattr(executor, 'where', 'serially')} -> {folder.path}", file=sys.stderr, flush=True)
+        announced = preflight.announce(needs, executor.threads() if hasattr(executor, "threads") else 1)
+        if announced:
+            print(announced, file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        optimize.optimize(folder, make_executor(workers, scheduler), progress=not args.quiet)
+        optimize.optimize(folder, executor, progress=not args.quiet)
     except KeyboardInterrupt:
         print(f"\ninterrupted: every finished mix is in {folder.path}/trials.db\nfinish with: grapevine "
               f"optimize --resume {folder.path}", file=sys.stderr)
@@ -496,13 +607,18 @@ def cmd_optimize(args) -> int:
 
 def cmd_pilot(args) -> int:
     """Simulate the rollout and the two pilots, then the design (sim/experiments/pilot.py)."""
-    from .experiments import pilot
+    from .experiments import Experiment, pilot
 
-    if args.resume is not None and args.arm:
-        raise InputError(f"--resume {args.resume}: the folder has its arm; give no --arm with it")
-    folder = _open_folder(args, "pilot", lambda scenario, source: pilot.design(
-        scenario, args.arm, source, args.share, args.replications), pilot.resume, prefix="pilot-")
-    status = _run(folder, args, fn=pilot.run_fn(folder.plan))
+    if args.resume is not None:
+        if args.arm:
+            raise InputError(f"--resume {args.resume}: the folder has its arm; give no --arm with it")
+        arm, share, replications = pilot.kept_design(args.resume)  # what the folder was started with
+    else:
+        arm, share, replications = args.arm, args.share, args.replications
+    opened = _open_folder(args, "pilot", lambda scenario, source: pilot.design(
+        scenario, arm, source, share, replications), Experiment.from_description, prefix="pilot-")
+    folder, executor, needs = opened
+    status = _run(folder, args, executor, needs, fn=pilot.run_fn(folder.plan))
     if status is not None:
         return status
     found = pilot.finish(folder)
@@ -520,16 +636,18 @@ def cmd_check_model(args) -> int:
         replications, people = (3, 3000) if args.quick else (None, None)
         print(validation.compare_wom(replications=replications, n_people=people, workers=args.workers or 1))
         return 0
+    from .experiments import RunFolder
+
     if args.resume is not None:
         if args.out or args.quick:
             raise InputError(f"--resume {args.resume}: the folder has its size; give no --quick or --out with it")
-        folder = validation.resume(args.resume)
+        opened = _start(args, folder=RunFolder.open(args.resume, "check-model",
+                                                     validation.ValidationPlan.from_description))
     else:
-        from .experiments import RunFolder
-
-        folder = RunFolder.create(validation.ValidationPlan(validation.QUICK if args.quick else validation.FULL),
-                                  args.out)
-    status = _run(folder, args, fn=validation.run_checks)
+        plan = validation.ValidationPlan(validation.QUICK if args.quick else validation.FULL)
+        opened = _start(args, plan=plan, out=args.out, create=lambda: RunFolder.create(plan, args.out))
+    folder, executor, _ = opened
+    status = _run(folder, args, executor, fn=validation.run_checks)
     if status is not None:
         return status
     rows = validation.rows_of(folder)
@@ -539,9 +657,17 @@ def cmd_check_model(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    """Check a scenario as `run` would (and its sweep as `sweep` would), the memory a run needs
+    included: a scenario this machine cannot hold is refused here too. Nothing is written."""
+    from .experiments import Experiment, preflight
+
     path = find_scenario(args.scenario)
     scenario = load_scenario(path, args.overrides)
     groups = scenario.groups
+    plan = Experiment.single(scenario, str(path))
+    runs = len(plan.run_names) * scenario.max_replications if plan.auto else None  # auto: up to the cap
+    needs = preflight.estimate(plan, runs)
+    preflight.check_memory(needs, source=str(path))
     print(f"{path}: ok - {scenario.name}: {'head to head' if groups.head_to_head else 'arms'} "
           f"{', '.join(groups.names)} (baseline {groups.baseline}), {scenario.replications} replications, "
           f"{scenario.market.n_people:,} people, {scenario.market.months} months")
@@ -553,6 +679,9 @@ def cmd_validate(args) -> int:
     if scenario.posterior is not None:
         print(f"  calibrated: each replication draws {', '.join(scenario.posterior.parameters)} from a posterior of "
               f"{len(scenario.posterior.draws)} draws")
+    print(f"  needs{' (replications: auto, at most)' if plan.auto else ''}: {needs.describe()}")
+    extra = preflight.estimate(_robustness_plan(plan, argparse.Namespace(robustness="quick")))
+    print(f"  `grapevine run` adds the robustness pass (quick; --robustness off skips it): {extra.describe()}")
     if scenario.optimize is not None:
         o = scenario.optimize
         budget = f", budget {o.budget:,.0f} {scenario.currency} a month" if o.budget is not None else ""
@@ -562,8 +691,18 @@ def cmd_validate(args) -> int:
         from .experiments import sweep
 
         plan = sweep.design(scenario, str(path))
+        needs = preflight.estimate(plan)
+        preflight.check_memory(needs, source=str(path))
         print(f"  sweep: {scenario.sweep.method.replace('_', ' ')} of {len(plan.points):,} points over "
-              f"{', '.join(plan.settings)} = {plan.total:,} runs")
+              f"{', '.join(plan.settings)} = {plan.total:,} runs; needs {needs.describe()}")
+    if scenario.sensitivity is not None:
+        from .experiments import sensitivity
+
+        plan = sensitivity.experiment(scenario, source=str(path))
+        needs = preflight.estimate(plan)
+        preflight.check_memory(needs, source=str(path))
+        print(f"  sensitivity: {scenario.sensitivity.method} sample of {len(plan.points):,} points over "
+              f"{', '.join(plan.settings)} = {plan.total:,} runs; needs {needs.describe()}")
     return 0
 
 
@@ -581,11 +720,22 @@ def cmd_list(args) -> int:
 def cmd_new(args) -> int:
     path = Path(args.name if args.name.endswith((".yaml", ".yml")) else f"{args.name}.yaml")
     name = path.stem
-    if not re.match(SCENARIO_NAME, name):
-        raise InputError(f"{name!r}: a scenario name uses letters, digits, - and _ (it names the results folder)")
-    if path.exists():
-        raise InputError(f"{path}: already exists; choose another name")
-    path.write_text(starter(name, str(path)))
+    if not re.fullmatch(SCENARIO_NAME, name):
+        raise InputError(f"{name!r}: a scenario name uses letters, digits, - and _ (at most 60, starting with a "
+                         f"letter or digit; it names the results folder)")
+    cannot = f"{path}: cannot be written ({{}}); run `grapevine new` in a folder you can write to"
+    try:
+        handle = path.open("x")  # never over an existing file, even one made a moment ago
+    except FileExistsError:
+        raise InputError(f"{path}: already exists; choose another name") from None
+    except OSError as error:
+        raise InputError(cannot.format(_os_reason(error))) from None
+    try:
+        with handle:
+            handle.write(starter(name, str(path)))
+    except OSError as error:  # a full disk: no half-written scenario is left
+        path.unlink(missing_ok=True)
+        raise InputError(cannot.format(_os_reason(error))) from None
     print(f"wrote {path}: edit it, then `grapevine validate {path}` and `grapevine run {path}`")
     return 0
 
@@ -599,16 +749,37 @@ def cmd_demo(args) -> int:
     from .experiments import Experiment, RunFolder
 
     path = find_scenario("quickstart")
-    folder = RunFolder.create(Experiment.single(load_scenario(path), str(path)), source=str(path))
+    plan = Experiment.single(load_scenario(path), str(path))
     args.scheduler, args.quiet, args.robustness = None, False, "quick"
-    status = _run(folder, args, then=lambda done, executor: _tables_and_robustness(done, args, executor))
+    folder, executor, needs = _start(args, plan=plan, create=lambda: RunFolder.create(plan, source=str(path)))
+    status = _run(folder, args, executor, needs,
+                  then=lambda done, new_executor: _tables_and_robustness(done, args, new_executor))
     return status if status is not None else _print_run(folder)
 
 
 def cmd_dashboard(args) -> int:
     from .outputs.dashboard import serve
 
-    return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open)
+    _can_listen(args.host, args.port)
+    return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open, arms=args.arms,
+                 people=args.people)
+
+
+def _can_listen(host: str, port: int) -> None:
+    """The dashboard's server starts in another program: say now, in one line, if it could not listen."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as error:
+        raise InputError(f"--host {host}: not an address ({getattr(error, 'strerror', None) or error})") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise InputError(f"--port {port}: cannot listen on {host}:{port} ({error.strerror}); choose another "
+                             f"--port") from None
 
 
 if __name__ == "__main__":

@@ -31,6 +31,15 @@ class Located(ValueError):
         super().__init__(message)
 
 
+_PATTERN_WORDS: dict[str, str] = {}
+
+
+def pattern(regex: str, words: str) -> str:
+    """`regex`, remembered with the words that say what it allows (errors show those, not the regex)."""
+    _PATTERN_WORDS[regex] = words
+    return regex
+
+
 def format_path(loc: tuple) -> str:
     """('firms', 0, 'policies', 1, 'effort') -> 'firms[0].policies[1].effort'."""
     text = ""
@@ -75,6 +84,9 @@ def explain(
             lines.append(f"{where(loc)}{path}: unknown {noun}{hint}{shown}")
         elif kind == "missing":
             lines.append(f"{where(loc)}{path}: required but missing")
+        elif kind == "string_pattern_mismatch" and (problem.get("ctx") or {}).get("pattern") in _PATTERN_WORDS:
+            lines.append(f"{where(loc)}{path} = {short(value)} is not allowed: use "
+                         f"{_PATTERN_WORDS[problem['ctx']['pattern']]}")
         elif kind in ("value_error", "assertion_error"):
             lines.append(f"{where(loc)}{path}: {problem['msg'].removeprefix('Value error, ')}")
         else:

@@ -11,7 +11,7 @@ from .provenance import decision, judgement, measured, setting, tuned
 class Firm(BaseModel):
     """One firm of the market. Policies are plug-ins (see `sim.policies`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False)
 
     name: str = setting("Firm", "shown in tables and plots", decision("the firm's name"), min_length=1, max_length=60)
     quality: float = setting(
@@ -54,6 +54,9 @@ class Firm(BaseModel):
     def _policies_from_names(cls, value):
         if isinstance(value, (str, Policy, dict)):
             value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{value!r} is not allowed: give a policy or a list of policies (names such as "
+                             f"SmallGifts, Policy objects, or {{'kind': Name, setting: value}} mappings)")
         policies = tuple(make_policy(item) for item in value)
         check_together(policies)
         return policies

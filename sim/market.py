@@ -52,6 +52,7 @@ class Market(mesa.Model):
         rng: Any = None,
         **settings: Any,
     ):
+        _check_rng(rng)
         super().__init__(rng=_mesa_rng(seed, rng))
         firm_settings = {key: settings.pop(key) for key in FIRM_SETTINGS if key in settings}
         self.firms = _make_firms(firms, firm_settings)
@@ -69,6 +70,8 @@ class Market(mesa.Model):
         self.streams = Streams(int(self.rng.integers(2**63)), setup_month=self.month)
         setup_rng = np.random.default_rng(int(self.streams.bits("setup", self.month, np.zeros(1))[0] >> np.uint64(1)))
         self.network = networks.build(p, setup_rng)
+        if p.network == "edge_list":
+            self.parameters = p = _people_of_file(p, self.network.n)
         self.n_firms = len(self.firms)
         self.firm_quality = np.array([f.quality for f in self.firms])
         self.firm_failure_rate = np.array([f.failure_rate for f in self.firms])
@@ -119,6 +122,9 @@ class Market(mesa.Model):
 
     def run(self, months: int | None = None) -> Market:
         """Run to the horizon (or for `months` more months); returns the market."""
+        if months is not None and not _whole(months):
+            raise ValueError(f"months = {months!r} is not allowed: give a whole number of months, 0 or more "
+                             f"(or leave it out to run to the horizon)")
         stop = self.month + months if months is not None else self.parameters.months
         while self.month < stop:
             self.step()
@@ -269,9 +275,35 @@ def _read_metric(metric: str, firm: int, market: Market) -> float:
     return float(market.metrics[metric][firm])
 
 
+def _check_rng(value: Any) -> None:
+    """`rng` is a whole number 0 or more, or a numpy Generator, SeedSequence or BitGenerator (which
+    Mesa takes as they are): said with the keyword's name, not in numpy's words."""
+    if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence, np.random.BitGenerator)):
+        return
+    if not _whole(value):
+        raise ValueError(f"rng = {value!r} is not allowed: give a whole number, 0 or more, or a numpy Generator "
+                         f"(or leave it out)")
+
+
+def _whole(value: Any) -> bool:
+    """A whole number, 0 or more (True and False are not numbers here)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0
+
+
+def _people_of_file(p, people: int):
+    """With network edge_list the file decides who is in the market: n_people, if given, must agree."""
+    if "n_people" in p.model_fields_set and p.n_people != people:
+        raise ValueError(f"n_people = {p.n_people} is not allowed: the edge-list file {p.edge_list_path!r} has "
+                         f"{people:,} people, and with network edge_list the file decides (leave n_people out, "
+                         f"or give {people})")
+    return p.model_copy(update={"n_people": people})
+
+
 def _make_firms(firms, flat: dict[str, Any]) -> list[Firm]:
     if firms is not None and flat:
         raise ValueError(f"give the firms either as firms=[...] or as flat settings ({', '.join(flat)}), not both")
+    if firms is not None and (isinstance(firms, (str, bytes, dict, Firm)) or not hasattr(firms, "__iter__")):
+        raise ValueError(f"firms = {firms!r} is not allowed: give a list of Firm(...) or of dicts of firm settings")
     specs = [flat] if firms is None else list(firms)
     if not specs:
         raise ValueError("firms = [] is not allowed: a market needs at least one firm")
@@ -285,4 +317,7 @@ def _make_firms(firms, flat: dict[str, Any]) -> list[Firm]:
 def _make_firm(spec: Firm | dict, prefix: tuple) -> Firm:
     if isinstance(spec, Firm):
         return spec
+    if not isinstance(spec, dict):
+        where = f"firms[{prefix[1]}]" if prefix else "firm"
+        raise ValueError(f"{where} = {spec!r} is not allowed: give a Firm(...) or a dict of firm settings")
     return validated(Firm, spec, prefix)

@@ -14,6 +14,7 @@ strength at random with `strong_tie_share` unless the file gives a third column.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,28 +173,129 @@ def complete(n: int, nominal_degree: int) -> SocialNetwork:
     return SocialNetwork(n, np.zeros(n + 1, dtype=np.int64), empty, np.zeros(0, bool), True, nominal_degree)
 
 
-def load_edge_list(path: str | Path, strong_share: float, rng: np.random.Generator) -> SocialNetwork:
-    """Read 'a b' or 'a b strong' lines (whitespace or commas; '#' comments). Ids may be any
-    integers; they are renumbered 0..n-1 in sorted order. The file defines the people."""
+MAX_EDGE_LIST_BYTES = 2 * 2**30
+MAX_PEOPLE = 50_000_000  # as MarketParameters.n_people
+_STRENGTH = {**dict.fromkeys(("1", "true", "strong", "yes"), True), **dict.fromkeys(("0", "false", "weak", "no"), False)}
+
+
+@dataclass(frozen=True)
+class EdgeList:
+    """A user's network file, read and checked: people renumbered 0..people-1 in id order."""
+
+    people: int
+    a: np.ndarray  # int64, one per line
+    b: np.ndarray
+    strong: np.ndarray | None  # bool, one per line, when the file has a third column
+    ties: int  # distinct ties between two different people
+
+
+def read_edge_list(path: str | Path) -> EdgeList:
+    """Read 'a b' or 'a b strong' lines (whitespace or commas; '#' comments). Ids are whole
+    numbers (below 2**63), renumbered 0..n-1 in sorted order: the file defines the people.
+    Anything else is a ValueError naming the file, the line and what is allowed."""
     path = Path(path)
+
+    def bad(reason: str) -> ValueError:
+        return ValueError(f"edge_list_path = {str(path)!r} is not allowed: {reason}")
+
+    if not path.exists():
+        raise bad("no such file")
     if not path.is_file():
-        raise ValueError(f"edge_list_path = {str(path)!r}: no such file")
-    text = path.read_text().replace(",", " ")
-    rows = [line.split("#")[0].split() for line in text.splitlines()]
-    rows = [row for row in rows if row]
-    if not rows or any(len(row) not in (2, 3) for row in rows):
-        raise ValueError(f"edge_list_path = {str(path)!r}: every line must be 'a b' or 'a b strong'")
+        raise bad("not a regular file (a folder or a device); give a text file of 'a b [strong]' lines")
     try:
-        ends = np.array([[int(row[0]), int(row[1])] for row in rows], dtype=np.int64)
+        size = path.stat().st_size
+        if size > MAX_EDGE_LIST_BYTES:
+            raise bad(f"the file has {size:,} bytes; at most {MAX_EDGE_LIST_BYTES:,}")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise bad(f"not a text file (byte {error.start} is not UTF-8); give lines of 'a b [strong]'") from None
+    except OSError as error:
+        raise bad(f"cannot be read ({error.strerror})") from None
+    if "\0" in text:
+        raise bad("not a text file (it holds NUL bytes); give lines of 'a b [strong]'")
+    numbers, rows = [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        fields = line.split("#", 1)[0].replace(",", " ").split()
+        if not fields:
+            continue
+        if len(fields) not in (2, 3):
+            raise bad(f"line {number}: {_clip(line)} has {len(fields)} field{'s' if len(fields) > 1 else ''}; "
+                      f"every line is 'a b' or 'a b strong'")
+        if rows and len(fields) != len(rows[0]):
+            first = next((t for t in rows[0][:2] if not _is_id(t)), None)
+            if first is not None:  # the first line was no tie at all
+                raise bad(f"line {numbers[0]}: person id {_clip(first)} is not allowed: ids are whole numbers "
+                          f"below 2**63")
+            raise bad(f"line {number} has {len(fields)} fields but line {numbers[0]} has {len(rows[0])}: give the "
+                      f"strength column on every line or on none")
+        numbers.append(number)
+        rows.append(fields)
+    if not rows:
+        raise bad("no ties in the file; give one 'a b' line per tie")
+    ends = [row[0] for row in rows] + [row[1] for row in rows]
+    try:
+        ids = np.array(ends).astype(np.int64)  # fast; the loop below finds the culprit
+    except (ValueError, OverflowError):
+        i = next(i for i, token in enumerate(ends) if not _is_id(token))
+        raise bad(f"line {numbers[i % len(rows)]}: person id {_clip(ends[i])} is not allowed: ids are whole "
+                  f"numbers below 2**63") from None
+    strong = None
+    if len(rows[0]) == 3:
+        words = np.array([row[2].lower() for row in rows])
+        unknown = sorted(set(words.tolist()) - set(_STRENGTH))
+        if unknown:
+            line = numbers[int(np.flatnonzero(words == unknown[0])[0])]
+            raise bad(f"line {line}: strength {_clip(unknown[0])} is not allowed: write 1/0, strong/weak, "
+                      f"true/false or yes/no")
+        strong = np.vectorize(_STRENGTH.__getitem__, otypes=[bool])(words)
+    unique, relabelled = np.unique(ids, return_inverse=True)
+    if unique.size < 2:
+        raise bad(f"the file names {unique.size} person; a network needs 2 or more")
+    if unique.size > MAX_PEOPLE:
+        raise bad(f"the file names {unique.size:,} people; at most {MAX_PEOPLE:,}")
+    a, b = relabelled[: len(rows)].astype(np.int64), relabelled[len(rows):].astype(np.int64)
+    other = a != b
+    low, high = np.minimum(a, b)[other], np.maximum(a, b)[other]
+    ties = int(np.unique(low * unique.size + high).size)
+    if ties == 0:
+        raise bad("every line ties a person to themselves; give ties between two different people")
+    return EdgeList(int(unique.size), a, b, strong, ties)
+
+
+def _is_id(token: str) -> bool:
+    try:
+        return abs(int(token)) < 2**63
     except ValueError:
-        raise ValueError(f"edge_list_path = {str(path)!r}: person ids must be integers") from None
-    ids, relabelled = np.unique(ends, return_inverse=True)
-    relabelled = relabelled.reshape(-1, 2)
-    if all(len(row) == 3 for row in rows):
-        strong = np.array([row[2].lower() in ("1", "true", "strong", "yes") for row in rows])
-    else:
-        strong = rng.random(len(rows)) < strong_share
-    return from_edges(ids.size, relabelled[:, 0], relabelled[:, 1], strong)
+        return False
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    text = repr(text.strip())
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+@functools.lru_cache(maxsize=64)
+def _edge_list_size(path: str, size: int, modified: int) -> tuple[int, int]:
+    found = read_edge_list(path)
+    return found.people, found.ties
+
+
+def edge_list_size(path: str | Path) -> tuple[int, int]:
+    """(people, ties) of an edge-list file, read and checked once per version of the file."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return _edge_list_size.__wrapped__(str(path), 0, 0)  # the reader says what is wrong
+    return _edge_list_size(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def load_edge_list(path: str | Path, strong_share: float, rng: np.random.Generator) -> SocialNetwork:
+    """The network of an edge-list file (see `read_edge_list`); ties without a strength column
+    are strong with probability `strong_share`."""
+    found = read_edge_list(path)
+    strong = found.strong if found.strong is not None else rng.random(found.a.size) < strong_share
+    return from_edges(found.people, found.a, found.b, strong)
 
 
 def build(parameters, rng: np.random.Generator) -> SocialNetwork:

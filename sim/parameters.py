@@ -29,7 +29,7 @@ def P(default: Any, unit: str, source: str, basis: dict, **bounds: Any) -> Any:
 class MarketParameters(BaseModel):
     """Market-wide assumptions. Firm-specific ones (quality, price, policies) live on `Firm`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
     # --- Size and time -------------------------------------------------------
     n_people: int = P(10_000, "people", "modelling choice: enough for stable shares",

@@ -14,19 +14,18 @@ summarised in mission-anchors.md section 3:
   anyone; those who told, told about 4 people on average (8% of all told one person, 8% two,
   6% six or more).
 - East, Hammond & Wright 2007: positive word of mouth is about three times as frequent as
-  negative. With a tenth of the folklore's negative talk, the default referrals give only
-  about 1.8 positive messages per negative one, so the preset lets each referral reach 5
-  contacts instead of 3 (`referral_reach`, a modelling choice in the defaults), which gives
-  about 3:1. `referral_probability` (calibrated to Kumar et al. 2007) is kept. The expected
-  Bass referral signal does not depend on the reach (it is normalised by it); a wider reach
-  spreads more positive attitude.
+  negative. With a tenth of the folklore's negative talk, the default referrals give too few
+  positive messages per negative one, so the preset lets each referral reach 5 contacts
+  instead of 3 (`referral_reach`, a judgement in the defaults), chosen by hand for the 3:1.
+  `referral_probability` is kept. The expected Bass referral signal does not depend on the
+  reach (it is normalised by it); a wider reach spreads more positive attitude.
 
 Reach is geometric from 1 with mean 4 (`negative_reach_distribution: geometric`; the mean is
-that of uniform 1..max): a quarter of tellers tell one person (7.8% of the dissatisfied
-against the survey's 8%) and 24% tell six or more (7.3% against 6%), where a uniform 1..7
-with the same mean gives 4.4% and 8.9%. Contacts cap the draw, as they cap any reach.
-`grapevine check-model` measures these facts under this preset from the engine's own draws;
-the 3:1 ratio is a calibration target of the preset, not an independent test.
+that of uniform 1..max), chosen because it gives the survey's shares telling exactly one
+person and six or more, which a uniform 1..7 with the same mean does not. Contacts cap the
+draw, as they cap any reach. `grapevine check-model` measures all of these under this preset
+from the engine's own draws (rows `evidence.*`, docs/VALIDATION.md); every one of them is a
+calibration target of the preset (its inputs were chosen for them), not an independent test.
 """
 
 from __future__ import annotations
@@ -36,5 +35,5 @@ EVIDENCE_WOM: dict = {
     "negative_reach_min": 1,            # ... about 4 people on average, heavy-tailed:
     "negative_reach_max": 7,            # geometric from 1 with the mean of 1..7, which is 4
     "negative_reach_distribution": "geometric",
-    "referral_reach": 5,                # East et al. 2007: positive talk ~3x negative (calibrated)
+    "referral_reach": 5,                # East et al. 2007: positive talk ~3x negative (chosen by hand for it)
 }

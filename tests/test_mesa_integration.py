@@ -214,3 +214,10 @@ def test_a_user_sees_no_warning(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
+
+
+def test_the_market_is_seeded_through_mesa():
+    # Mesa's own generators (model.rng, model.random) follow the seed: same seed, same draws
+    first, again, other = make_market(seed=12), make_market(seed=12), make_market(seed=13)
+    assert first.rng.random() == again.rng.random() != other.rng.random()
+    assert first.random.random() == again.random.random() != other.random.random()

@@ -174,10 +174,17 @@ def test_edge_list_third_column_gives_tie_strength(tmp_path):
 def test_edge_list_market_has_one_person_per_id_in_the_file(tmp_path):
     lines = [f"{i} {(i + 1) % 50}" for i in range(50)] + [f"{i} {(i + 7) % 50}" for i in range(50)]
     path = write_edges(tmp_path, "\n".join(lines))
-    market = make_market(network="edge_list", edge_list_path=str(path), months=2).run()
-    assert market.customers.n == 50
+    market = sim.Market(seed=1, network="edge_list", edge_list_path=str(path), months=2).run()
+    assert market.customers.n == 50 and market.parameters.n_people == 50
     assert len(market.customer_table()) == 50
     assert market.network.degree.mean() == pytest.approx(4.0)
+
+
+def test_n_people_that_disagrees_with_the_edge_list_file_is_refused_not_ignored(tmp_path):
+    path = write_edges(tmp_path, "\n".join(f"{i} {(i + 1) % 10}" for i in range(10)))
+    with pytest.raises(ValueError, match=r"n_people = 300 is not allowed: .* has 10 people"):
+        sim.Market(network="edge_list", edge_list_path=str(path), n_people=300)
+    assert sim.Market(network="edge_list", edge_list_path=str(path), n_people=10, months=1).network.n == 10
 
 
 def test_missing_edge_list_file_is_a_clear_error(tmp_path):

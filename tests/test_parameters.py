@@ -26,13 +26,38 @@ def bounds(field) -> dict[str, float]:
 
 
 FIELDS = MarketParameters.model_fields
-PROBABILITIES = sorted(
-    name for name, field in FIELDS.items()
-    if bounds(field).get("ge") == 0 and bounds(field).get("le") == 1 and field.annotation is float
-)
-SIZES = sorted(
-    name for name, field in FIELDS.items() if field.annotation is int and "ge" in bounds(field)
-)
+
+# The allowed values of every market parameter, written out here (not read from the code), so
+# that removing, adding or loosening a bound in sim/parameters.py fails a test.
+UNIT_INTERVAL = [  # shares, probabilities, weights and thresholds: [0, 1]
+    "initial_customer_share", "rewiring", "between_community_share", "strong_tie_share", "quality_noise",
+    "poorly_served_share", "failure_severity", "quality_norm", "expectation_adaptation", "temperament_mean",
+    "forgiveness", "delighted_above", "satisfied_above", "dissatisfied_below", "loyal_above", "initial_loyalty_mean",
+    "loyalty_growth", "loyalty_erosion", "complaint_probability", "complaint_venting", "relay_probability",
+    "rejecter_attitude", "negative_talk_probability", "referral_probability", "positive_message_weight",
+    "negative_message_weight", "defence_damping", "attitude_memory", "referred_loyalty_bonus", "imitation",
+    "base_churn", "contract_break_below", "contract_break_probability", "discount_rate",
+]
+MEMORIES = ["satisfaction_memory", "grievance_memory", "peer_defection_memory"]  # [0, 1): 1 would never forget
+NON_NEGATIVE = [  # sensitivities, weights and log-hazards without an upper bound
+    "strong_tie_weight", "weak_tie_weight", "disconfirmation_sensitivity", "performance_weight",
+    "attitude_on_joining", "churn_satisfaction", "churn_grievance", "churn_loyalty", "churn_attitude", "churn_price",
+    "peer_defection_effect", "contract_break_penalty_months", "switching_propensity",
+]
+WHOLE_NUMBERS = {  # name: (smallest, largest)
+    "n_people": (2, 50_000_000), "months": (1, 1200), "warm_up_months": (0, 600), "mean_degree": (2, 1000),
+    "community_size": (2, 100_000), "negative_reach_min": (0, 10_000), "negative_reach_max": (0, 10_000),
+    "relay_reach": (1, 10_000), "referral_reach": (1, 10_000), "contract_months": (0, 120),
+}
+EXPECTED_BOUNDS = {
+    **{name: {"ge": 0, "le": 1} for name in UNIT_INTERVAL},
+    **{name: {"ge": 0, "lt": 1} for name in MEMORIES},
+    **{name: {"ge": 0} for name in NON_NEGATIVE},
+    **{name: {"ge": low, "le": high} for name, (low, high) in WHOLE_NUMBERS.items()},
+    "loss_aversion": {"ge": 1}, "temperament_spread": {"ge": 0, "le": 0.5}, "unit_cost_share": {"ge": 0, "le": 2},
+    "price": {"gt": 0}, "agent_view_limit": {"ge": 0}, "penetration": {"gt": 0, "le": 1},
+    "network": {}, "edge_list_path": {}, "negative_reach_distribution": {},  # choices and a path, checked below
+}
 
 
 def error_of(**settings) -> str:
@@ -55,33 +80,45 @@ def test_parameters_are_frozen():
         parameters.n_people = 5
 
 
-def test_there_are_probabilities_and_sizes_to_check():
-    # guards the parametrised tests below against silently checking nothing
-    assert "complaint_probability" in PROBABILITIES
-    assert "n_people" in SIZES
+def test_every_parameter_has_exactly_the_bounds_written_here():
+    assert set(EXPECTED_BOUNDS) == set(FIELDS)
+    for name, field in FIELDS.items():
+        assert bounds(field) == EXPECTED_BOUNDS[name], name
 
 
-@pytest.mark.parametrize("name", SIZES)
-def test_a_negative_size_is_refused_naming_parameter_value_and_bound(name):
-    message = error_of(**{name: -3})
-    assert f"{name} = -3" in message
-    assert "greater than or equal to" in message
+@pytest.mark.parametrize("name", sorted(WHOLE_NUMBERS))
+def test_a_size_below_its_smallest_is_refused_naming_parameter_value_and_bound(name):
+    low = WHOLE_NUMBERS[name][0]
+    message = error_of(**{name: low - 3})
+    assert f"{name} = {low - 3}" in message
+    assert f"greater than or equal to {low}" in message
 
 
-@pytest.mark.parametrize("name", PROBABILITIES)
+@pytest.mark.parametrize("name", sorted(UNIT_INTERVAL))
 @pytest.mark.parametrize("value", [-0.1, 1.5])
-def test_a_probability_outside_0_1_is_refused_naming_parameter_value_and_range(name, value):
+def test_a_share_outside_0_1_is_refused_naming_parameter_value_and_range(name, value):
     message = error_of(**{name: value})
     assert f"{name} = {value!r}" in message
     assert ("less than or equal to 1" in message) or ("greater than or equal to 0" in message)
 
 
+@pytest.mark.parametrize("name", MEMORIES)
+def test_a_memory_of_1_is_refused_it_would_never_forget(name):
+    assert "less than 1" in error_of(**{name: 1.0})
+    make_parameters(**{name: 0.99})
+
+
+@pytest.mark.parametrize("name", NON_NEGATIVE)
+def test_a_negative_sensitivity_is_refused(name):
+    assert f"{name} = -0.5" in error_of(**{name: -0.5})
+
+
 @given(
-    name=st.sampled_from(PROBABILITIES),
+    name=st.sampled_from(UNIT_INTERVAL),
     value=st.one_of(st.floats(max_value=-1e-9, allow_nan=False, allow_infinity=False),
                     st.floats(min_value=1 + 1e-9, allow_nan=False, allow_infinity=False)),
 )
-def test_any_value_outside_0_1_for_any_probability_is_refused(name, value):
+def test_any_value_outside_0_1_for_any_share_is_refused(name, value):
     with pytest.raises(ValueError, match=re.escape(name)):
         make_parameters(**{name: value})
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from sim.cli import main
 from sim.outputs import plots
@@ -154,7 +155,10 @@ def test_head_to_head_figures_use_the_firms(duel):
     assert duel.names == ["Carer", "Ignorer"]
     for name, draw in duel.figures().items():
         if name != "network":
-            assert isinstance(draw(duel), Figure), name
+            figure = draw(duel)
+            words = " ".join(text.get_text() for text in figure.findobj(Text))
+            assert "Carer" in words and "Ignorer" in words, name  # both firms are named
+            assert any(ax.lines or ax.collections or ax.patches for ax in figure.axes), name  # and drawn
 
 
 def test_network_shows_everyone_coloured_by_mood(arms):

@@ -10,9 +10,11 @@ import shutil
 import pytest
 
 from sim.cli import main
+from sim.experiments import stats
 from sim.experiments.verdicts import comparison_rows
 from sim.outputs import plots, report
 from sim.outputs.results import Results
+from sim.sectors import churn_sentence
 from test_plots import tiny_run
 
 
@@ -56,8 +58,16 @@ def test_report_sets_the_baselines_churn_beside_its_sectors(run_dir, page):
     results = Results.load(run_dir)
     sentence = results.churn_sentence()
     assert "postpaid mobile" in sentence and "1.0%-1.7% of their customers a month" in sentence
-    assert re.search(r"Here ignore loses \d\.\d\d% a month, (within|outside) that range", sentence)
+    churn = stats.baseline_churn(results.timeseries, results.scenario)  # ignore's mean monthly churn
+    verdict = "within that range" if 0.010 <= churn <= 0.017 else "outside that range"
+    assert f"Here ignore loses {churn:.2%} a month, {verdict}" in sentence
     assert html.escape(sentence) in page
+
+
+@pytest.mark.parametrize("churn, verdict", [(0.0125, "within that range"), (0.0305, "outside that range")])
+def test_the_churn_sentence_says_whether_the_churn_is_inside_the_sectors_range(churn, verdict):
+    sentence = churn_sentence("postpaid_mobile", "ignore", churn)
+    assert f"Here ignore loses {churn:.2%} a month, {verdict}" in sentence
 
 
 def test_report_table_matches_the_comparison(run_dir, page):

@@ -7,7 +7,6 @@ their temperament, expects exactly the firm's quality and has heard nothing yet.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import sim
@@ -240,10 +239,14 @@ def test_the_poorly_served_meet_a_failure_every_month_and_no_one_else_does():
     assert np.array_equal(c.failed[customers], c.poorly_served[customers])
 
 
-def test_without_poorly_served_the_market_is_unchanged():
-    a = make_market(poorly_served_share=0.0).run(3).monthly()
-    b = make_market().run(3).monthly()
-    pd.testing.assert_frame_equal(a, b)
+def test_drawing_the_poorly_served_shifts_no_one_elses_luck():
+    # their own keyed stream: the same network, temperaments and firms as a market without them
+    plain = make_market(**PRISTINE, n_people=2000)
+    flawed = make_market(**PRISTINE, n_people=2000, poorly_served_share=0.1)
+    assert not plain.customers.poorly_served.any() and flawed.customers.poorly_served.sum() > 100
+    np.testing.assert_array_equal(plain.customers.temperament, flawed.customers.temperament)
+    np.testing.assert_array_equal(plain.customers.firm, flawed.customers.firm)
+    np.testing.assert_array_equal(plain.network.indices, flawed.network.indices)
 
 
 # --- defence by loyal customers -------------------------------------------------------

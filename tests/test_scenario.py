@@ -47,6 +47,33 @@ EXPECTED = {
     "duplicate_key.yaml": ["line 3", "'seed' appears twice"],
     "reversed_range.yaml": ["negative_reach_min"],
     "binary.yaml": ["not a text file"],
+    # edge-list files: read and checked when the scenario is, relative to the scenario file
+    "edge_list_garbage.yaml": ["line 4", "market.edge_list_path", "edges/garbage.txt", "line 2", "'garbage'"],
+    "edge_list_huge_id.yaml": ["edges/huge_id.txt", "line 2", "'100000000000000000000'", "below 2**63"],
+    "edge_list_empty.yaml": ["edges/empty.txt", "no ties"],
+    "edge_list_binary.yaml": ["edges/binary.txt", "not a text file"],
+    "edge_list_mixed_columns.yaml": ["edges/mixed_columns.txt", "line 2 has 2 fields but line 1 has 3"],
+    "edge_list_bad_strength.yaml": ["edges/bad_strength.txt", "strength 'maybe'", "strong/weak"],
+    "edge_list_one_person.yaml": ["edges/one_person.txt", "1 person", "2 or more"],
+    "edge_list_folder.yaml": ["broken_scenarios/edges'", "not a regular file"],
+    "edge_list_missing.yaml": ["edges/nope.txt", "no such file"],
+    "edge_list_n_people_disagrees.yaml": ["line 5", "market.n_people = 300", "has 10 people", "the file decides"],
+    "sweep_over_a_missing_edge_list.yaml": ("sweep", ["market.edge_list_path", "edges/nope.txt", "no such file"]),
+    # numbers must be finite
+    "infinite_price.yaml": ["line 3", "market.price = inf", "finite number"],
+    "infinite_firm_price.yaml": ["line 4", "firms[0].price = inf", "finite number"],
+    "infinite_policy_cost.yaml": ["compare.arms[1].add[0].cost_at_full_effort = inf", "finite number"],
+    "infinite_tie_weight.yaml": ["market.strong_tie_weight = inf", "finite number"],
+    "not_a_number.yaml": ["market.discount_rate = nan", "finite number"],
+    "infinite_sweep_bound.yaml": ["sweep.parameters.market.price.high = inf", "finite number"],
+    "reversed_sweep_range.yaml": ["sweep.parameters.firms[0].quality", "low < high"],
+    "infinite_sensitivity_bound.yaml": ["market.price = [1, inf]", "[low, high], two finite numbers"],
+    "sensitivity_bound_not_a_pair.yaml": ["market.months = [12]", "[low, high]"],
+    # sizes this machine cannot hold: refused with the estimate
+    "too_big_for_memory.yaml": ["a run needs about", "TB of memory", "50,000,000 people", "this machine has"],
+    # smaller
+    "python_tag.yaml": ["line 2", "python/object/apply", "no tags"],
+    "bad_arm_name.yaml": ["compare.arms[0].name = 'a b'", "letters, digits"],
 }
 
 
@@ -54,29 +81,58 @@ def test_the_corpus_is_covered():
     assert {p.name for p in BROKEN.glob("*.yaml")} == set(EXPECTED)
 
 
+def expected(name: str) -> tuple[str, list[str]]:
+    """(the command that meets the problem, what its error must say)."""
+    found = EXPECTED[name]
+    return found if isinstance(found, tuple) else ("run", found)
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_broken_file_gets_a_clear_error_and_writes_nothing(name, tmp_path, capsys):
+def test_broken_file_gets_a_clear_error_and_writes_nothing(name, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a default results/ folder would be made here
     out = tmp_path / "out"
-    status = main(["run", str(BROKEN / name), "--out", str(out), "--quiet"])
+    command, needles = expected(name)
+    status = main([command, str(BROKEN / name), "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert status == 2
     assert err.startswith(f"error: {BROKEN / name}")
-    for needle in EXPECTED[name]:
+    assert len(err.strip().splitlines()) == len(set(err.strip().splitlines())), "a problem said twice"
+    for needle in needles:
         assert needle in err, f"{needle!r} not in {err!r}"
     assert "Traceback" not in err
-    assert not out.exists()
+    assert not out.exists() and list(tmp_path.iterdir()) == []
     assert main(["validate", str(BROKEN / name)]) == 2
 
 
-@pytest.mark.parametrize("name", ["yaml_bomb.yaml", "not_yaml.yaml", "out_of_range.yaml"])
+@pytest.mark.parametrize("name", ["yaml_bomb.yaml", "not_yaml.yaml", "out_of_range.yaml", "edge_list_garbage.yaml",
+                                  "infinite_price.yaml", "too_big_for_memory.yaml", "python_tag.yaml",
+                                  "sweep_over_a_missing_edge_list.yaml"])
 def test_broken_file_from_the_shell(name, tmp_path):
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(BROKEN / name), "--out", str(out)],
-                          capture_output=True, text=True, timeout=60)
+    command, _ = expected(name)
+    done = subprocess.run([sys.executable, "-m", "sim.cli", command, str(BROKEN / name), "--out", str(out)],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 2
-    assert "Traceback" not in done.stderr and "error:" in done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.startswith("error:")
     assert done.stdout == ""
-    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # no folder, no results/, nothing
+
+
+def test_a_device_is_refused_at_once(tmp_path):
+    """`validate /dev/zero` would read without end: a scenario is a regular file."""
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "validate", "/dev/zero"], capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "not a regular file" in done.stderr
+
+
+def test_a_name_is_derived_from_any_file_name(tmp_path, capsys):
+    """A file without `name:` is named after the file, in the letters a name allows."""
+    path = tmp_path / "été résumé.yaml"
+    path.write_text((BROKEN.parent.parent / "scenarios" / "quickstart.yaml").read_text().replace("name: quickstart", ""))
+    assert load_scenario(path).name == "ete-resume"
+    path = tmp_path / "§§.yaml"
+    path.write_text((BROKEN.parent.parent / "scenarios" / "quickstart.yaml").read_text().replace("name: quickstart", ""))
+    assert load_scenario(path).name == "scenario"
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)

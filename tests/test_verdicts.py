@@ -86,6 +86,15 @@ def test_auto_replications_stop_at_the_same_point_for_the_same_seed(tmp_path):
         assert used["why"] == "every verdict is clear or precise" and not used["looks"][-1]["unclear"]
 
 
+def test_auto_replications_really_run_the_replications_they_report(tmp_path):
+    scenario = gifts_scenario(replications="auto", max_replications=16, precision={"points": 1e-6, "money": 1e-6})
+    results = sim.run_scenario(scenario, out=tmp_path / "run")
+    used = results.manifest["replications"]["used"]
+    assert used == 16  # an unreachable precision: it runs to the cap
+    assert results.replications == 16 and len(list((tmp_path / "run" / "runs").glob("*.parquet"))) == 2 * 16
+    assert set(results.comparison["n"]) == {16}
+
+
 def test_a_look_asks_for_more_when_a_verdict_is_neither_clear_nor_precise():
     from sim.experiments.design import Experiment
 

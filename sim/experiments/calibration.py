@@ -27,7 +27,7 @@ running and goes on.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import hashlib
 import json
 import math
@@ -66,6 +66,7 @@ class Fit:
     original: Scenario
     free: list[FreeParameter]
     batch: list[int] = field(default_factory=list)
+    finished: int = 0  # trials with a log-likelihood in trials.db when the plan was made
     kind: str = "calibrate"
 
     # the run folder's plan
@@ -80,6 +81,19 @@ class Fit:
     def tasks(self):
         for i in self.batch:
             yield from tasks_of(self.experiment.point_scenario(i), i, self.experiment.runs, self.experiment.reps)
+
+    def possible_tasks(self):
+        """Every run of the trials so far (a resume keeps the saved runs of these)."""
+        for i in range(len(self.experiment.points)):
+            yield from tasks_of(self.experiment.point_scenario(i), i, self.experiment.runs, self.experiment.reps)
+
+    def sizing(self) -> tuple[Experiment, int]:
+        """What preflight weighs before anything is written: the experiment at the two corners of
+        the prior (a free mean_degree changes a run's memory) and the runs still to do."""
+        ends = [tuple(p.setting(v) for p, v in zip(self.free, values)) for values in
+                ([p.low for p in self.free], [p.high for p in self.free])]
+        corners = dataclasses.replace(self.experiment, points=ends, _cache={})
+        return corners, max(self.settings.trials - self.finished, 0) * self.experiment.runs_per_point
 
     def describe(self) -> dict:
         return {**self.experiment.describe(), "points": []}  # the trials are in trials.db
@@ -172,11 +186,20 @@ def full_data(scenario: Scenario) -> dict:
 
 
 def from_description(body: dict, source: str) -> Fit:
-    """The plan again from a manifest (for `--resume`)."""
+    """The plan again from a manifest (for `--resume`; `source` is the folder's manifest.json),
+    with the trials so far read from the folder's trials.db: the saved runs of these are kept."""
     experiment = Experiment.from_description(body, source)
     original = Scenario.model_validate(body["extra"]["original"])
-    return Fit(experiment, original, free_parameters(original, original.calibrate,
-                                                     observed_firm(original, original.observed)))
+    fit = Fit(experiment, original, free_parameters(original, original.calibrate,
+                                                    observed_firm(original, original.observed)))
+    fit.experiment.points = []
+    store = Path(source).parent / STUDY
+    if store.is_file():
+        trials = _open_study(store).get_trials(deepcopy=False)
+        for trial in trials:
+            fit.add_point(trial.number, _values(fit, trial.params))
+        fit.finished = sum(t.value is not None for t in trials)
+    return fit
 
 
 def resume(path: Path) -> RunFolder:
@@ -232,15 +255,19 @@ def _optuna():
     return optuna
 
 
-def open_study(folder: RunFolder, name: str = STUDY_NAME, directions: tuple[str, ...] = ("maximize",)):
-    """The Optuna study `name` in the folder's SQLite file (created on first use; an optimisation
-    uses it too). Write-ahead logging with normal syncing: a killed process loses nothing, and a
-    trial costs half the time of SQLite's default full sync (measured: 54 against 121 ms for an
-    ask and a tell)."""
+def open_study(folder: RunFolder):
+    """The fit's Optuna study in the folder's SQLite file (created on first use)."""
+    return _open_study(folder.path / STUDY)
+
+
+def _open_study(path: Path, name: str = STUDY_NAME, directions: tuple[str, ...] = ("maximize",)):
+    """The study `name` in the SQLite file `path` (an optimisation keeps its own there too).
+    Write-ahead logging with normal syncing: a killed process loses nothing, and a trial costs
+    half the time of SQLite's default full sync (measured: 54 against 121 ms for an ask and a tell)."""
     from sqlalchemy import event
 
     optuna = _optuna()
-    storage = optuna.storages.RDBStorage(f"sqlite:///{(folder.path / STUDY).resolve()}")
+    storage = optuna.storages.RDBStorage(f"sqlite:///{Path(path).resolve()}")
 
     def pragmas(connection, _record) -> None:
         connection.execute("PRAGMA journal_mode=WAL")

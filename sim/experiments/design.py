@@ -128,10 +128,16 @@ class Experiment:
                 data = copy.deepcopy(base)
                 set_at(data, path, value)
                 try:
-                    validate(data, "")
+                    kept = get_at(validate(data, "").resolved(), path)
                 except InputError as error:
                     detail = error.problems[0].split(": ", 1)[-1].split(" is not allowed: ", 1)[-1]
                     problems.append(f"{source}: {section}{name} = {_short(value)} is not allowed: {detail}")
+                    continue
+                if _number(value) and kept != value:  # a setting the scenario decides itself
+                    why = (" (with network edge_list the file decides the number of people)"
+                           if path == ("market", "n_people") else "")
+                    problems.append(f"{source}: {section}{name} = {_short(value)} cannot be varied here: the "
+                                    f"scenario sets it to {_short(kept)}{why}")
         if problems:
             raise InputError(list(dict.fromkeys(problems))[:20])
         for i in range(len(experiment.points)):
@@ -192,10 +198,18 @@ class Experiment:
     def tasks(self) -> Iterator[RunTask]:
         """Every run, point by point, run by run, replication by replication (lazily)."""
         if not self.points:
-            yield from tasks_of(self.scenario, None, self.runs, self.replications)
+            yield from tasks_of(self.scenario, None, self.runs, self.reps)
             return
         for i in range(len(self.points)):
-            yield from tasks_of(self.point_scenario(i), i, self.runs, self.replications)
+            yield from tasks_of(self.point_scenario(i), i, self.runs, self.reps)
+
+    def possible_tasks(self) -> Iterator[RunTask]:
+        """Every run the experiment may make: its tasks, and with `replications: auto` every batch up
+        to the cap (a resume checks saved runs against these)."""
+        if self.auto:
+            yield from tasks_of(self.scenario, None, self.runs, self.scenario.max_replications)
+        else:
+            yield from self.tasks()
 
     def seeds(self) -> dict[str, int]:
         return {str(r): replication_seed(self.scenario.seed, r) for r in range(self.reps)}
@@ -222,10 +236,16 @@ class Experiment:
                            extra=body.get("extra") or {}, each_alone=False)  # (checked when first made)
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _tuple(value) -> tuple | None:
     return tuple(value) if value else None
 
 
 def _short(v) -> str:
     text = json.dumps(v) if isinstance(v, (list, dict)) else repr(v)
-    return text if len(text) <= 50 else text[:47] + "..."
+    if len(text) <= 50:
+        return text
+    return f"'...{v[-44:]}'" if isinstance(v, str) else text[:47] + "..."  # a path's end names the file

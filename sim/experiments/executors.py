@@ -24,6 +24,7 @@ import contextlib
 import contextvars
 import logging
 import os
+import socket
 import sys
 import time
 from typing import Callable, Iterable, Iterator
@@ -131,6 +132,7 @@ class DaskExecutor:
                 self.where = f"a local Dask cluster of {workers} workers at {self.address}"
             else:
                 self.address = _address(scheduler)
+                _reachable(self.address)
                 try:
                     self.client = Client(self.address, timeout=connect_timeout, set_as_default=False,
                                          direct_to_workers=False)  # talk to the scheduler only
@@ -167,12 +169,18 @@ class DaskExecutor:
                   f"with MALLOC_MMAP_THRESHOLD_={WORKER_ENVIRON['MALLOC_MMAP_THRESHOLD_']} (see the README)",
                   file=sys.stderr)
 
-    def threads(self) -> int:
+    def _workers(self) -> dict:
         try:
-            workers = self.client.scheduler_info(n_workers=-1)["workers"]
+            return self.client.scheduler_info(n_workers=-1)["workers"]
         except TypeError:  # older distributed
-            workers = self.client.scheduler_info()["workers"]
-        return sum(int(w.get("nthreads", 1)) for w in workers.values())
+            return self.client.scheduler_info()["workers"]
+
+    def threads(self) -> int:
+        return sum(int(w.get("nthreads", 1)) for w in self._workers().values())
+
+    def memory_limits(self) -> list[float]:
+        """Each worker's memory limit in bytes (0: none set)."""
+        return [float(w.get("memory_limit") or 0) for w in self._workers().values()]
 
     def run(self, fn: Callable, tasks: Iterable) -> Iterator[tuple]:
         from distributed import KilledWorker, as_completed
@@ -232,6 +240,21 @@ class DaskExecutor:
 
 def _name(task) -> str:
     return str(getattr(task, "key", "run")).replace("/", "_")
+
+
+def _reachable(address: str, timeout: float = 5.0) -> None:
+    """A quick look before Dask's own connection (which waits its full timeout): is anything
+    listening at a tcp address?"""
+    scheme, _, rest = address.partition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme != "tcp" or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]") or LOOPBACK, int(port)), timeout=timeout).close()
+    except (OSError, OverflowError) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise InputError([f"cannot reach the Dask scheduler at {address} ({reason}); is `dask scheduler` running "
+                          f"there, and is the address right?"]) from None
 
 
 def _address(text: str) -> str:

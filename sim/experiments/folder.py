@@ -2,18 +2,23 @@
 
     results/<scenario>/<prefix><timestamp>/
         manifest.json            what was run (the experiment, seeds), versions, git commit, times, hash
-        runs/<key>.parquet       each task's result as soon as it arrives (temp file + os.replace)
+        runs/<key>.parquet       each task's result as soon as it arrives (temp file + os.replace),
+                                 stamped in its metadata: experiment hash, run, arm, replication, seed
         ...                      the final tables and figures of the command
 
-A folder is created atomically (two commands started in the same second get two folders) and is
-never written over. Final files depend only on the saved runs, never on the clock or the number
-of workers, so a resumed folder ends with the same files as an uninterrupted one (the manifest
-keeps the times). A killed process leaves at most hidden temp files, which a resume removes.
+A folder is created atomically (two commands started in the same second get two folders; an
+empty `--out` is claimed by creating its manifest exclusively) and is never written over; a
+folder that cannot be made or written leaves nothing behind. Final files depend only on the
+saved runs, never on the clock or the number of workers, so a resumed folder ends with the same
+files as an uninterrupted one (the manifest keeps the times). A killed process leaves at most
+hidden temp files, which a resume removes; a resume trusts no saved run it cannot read or whose
+stamp is not this folder's, and runs it again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -29,9 +34,13 @@ from typing import Any, Callable, Iterable, Protocol
 
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, format_path, short
 
-PACKAGES = ("grapevine", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml", "networkx")
+# Grapevine's distribution: "grapevine" on the package index is someone else's
+DISTRIBUTION = "grapevine-abm"
+# what a result records the version of: name in the manifest -> installed distribution
+PACKAGES = {"grapevine": DISTRIBUTION, "mesa": "mesa", "numpy": "numpy", "pandas": "pandas", "pyarrow": "pyarrow",
+            "pydantic": "pydantic", "pyyaml": "pyyaml", "networkx": "networkx"}
 RESULTS = Path("results")
 
 
@@ -94,9 +103,9 @@ def write_table(path: Path, frame: pd.DataFrame) -> None:
 def versions(extra: Iterable[str] = ()) -> dict[str, str]:
     """The Python and package versions that made a result."""
     found = {"python": platform.python_version()}
-    for name in (*PACKAGES, *extra):
+    for key, name in {**PACKAGES, **{name: name for name in extra}}.items():
         try:
-            found[name] = metadata.version(name)
+            found[key] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
     return found
@@ -133,27 +142,109 @@ def provenance(extra_packages: Iterable[str] = ()) -> dict:
 
 
 # --- the folder ---------------------------------------------------------------------------------
+CLAIM = "manifest.json"  # made empty and exclusively when a folder is taken; written in full right after
+
+
 def new_folder(name: str, out: Path | None, prefix: str = "", kind: str = "") -> Path:
-    """Create `out`, or results/<name>/<prefix><timestamp> (-2, -3, ... if taken), atomically: the
-    folder is made by this call or refused, so two commands never share one."""
-    if out is not None:
-        out = Path(out)
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            hint = f"; to finish a {kind} there use `grapevine {kind} --resume {out}`" if kind else ""
-            raise InputError(f"--out {out}: already exists and is not empty; choose another folder{hint}")
-        out.mkdir(parents=True, exist_ok=True)
-        return out
-    stamp = f"{prefix}{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    parent = RESULTS / name
-    parent.mkdir(parents=True, exist_ok=True)
-    for suffix in range(1, 10_000):
-        path = parent / (stamp if suffix == 1 else f"{stamp}-{suffix}")
+    """Create `out`, or results/<name>/<prefix><timestamp> (-2, -3, ... if taken), atomically."""
+    return NewFolder.make(name, out, prefix, kind).path
+
+
+class NewFolder:
+    """A folder this command has just taken: made by it, or an empty `out` claimed by creating its
+    manifest exclusively (so two commands never share one). `undo()` removes what was made."""
+
+    def __init__(self, path: Path, made: list[Path]):
+        self.path, self.made = path, made
+
+    @classmethod
+    def make(cls, name: str, out: Path | None, prefix: str = "", kind: str = "") -> NewFolder:
+        if out is not None:
+            out = Path(out)
+            if out.exists() and (not out.is_dir() or any(out.iterdir())):
+                hint = f"; to finish a {kind} there use `grapevine {kind} --resume {out}`" if kind else ""
+                raise InputError(f"--out {out}: already exists and is not empty; choose another folder{hint}")
+            folder = cls(out, make_folder(out, f"--out {out}"))
+            folder._claim(f"--out {out}: another command has just taken this folder; choose another folder")
+            return folder
+        stamp = f"{prefix}{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        parent = RESULTS / name
+        made = make_folder(parent, "")
+        for suffix in range(1, 10_000):
+            path = parent / (stamp if suffix == 1 else f"{stamp}-{suffix}")
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+            except OSError as error:
+                remove_made(made)
+                raise InputError(cannot_create(path, error)) from None
+            folder = cls(path, [*made, path])
+            folder._claim(f"{path}: taken by another command")
+            return folder
+        remove_made(made)
+        raise InputError(f"{parent}: no free folder name for {stamp}; clear old results")
+
+    def _claim(self, taken: str) -> None:
         try:
-            path.mkdir()
-            return path
+            os.close(os.open(self.path / CLAIM, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
         except FileExistsError:
-            continue
-    raise InputError(f"{parent}: no free folder name for {stamp}; clear old results")
+            remove_made(self.made)
+            raise InputError(taken) from None
+        except OSError as error:
+            remove_made(self.made)
+            raise InputError(cannot_create(self.path, error)) from None
+
+    def undo(self) -> None:
+        """Remove what this command made: the folders, or its files in a claimed empty `out`."""
+        if self.path not in self.made:
+            for child in list(self.path.iterdir()) if self.path.is_dir() else []:
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        remove_made(self.made)
+
+
+def make_folder(path: Path, label: str) -> list[Path]:
+    """mkdir -p `path`: the folders it made (to remove on failure), or one InputError line."""
+    missing = [p for p in (path, *path.parents) if not p.exists()][::-1]
+    made: list[Path] = []
+    try:
+        for folder in missing:
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                if folder.is_dir():  # another command made it a moment ago: not ours to remove
+                    continue
+                raise
+            made.append(folder)
+        if not path.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(path))
+    except OSError as error:
+        remove_made(made)
+        raise InputError(cannot_create(path, error, label)) from None
+    return made
+
+
+def remove_made(made: list[Path]) -> None:
+    """Remove folders this command made, deepest first (with whatever it wrote in them)."""
+    for folder in reversed(made):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def cannot_create(path: Path, error: OSError, label: str = "") -> str:
+    """One line: why `path` cannot be made or written (a file in the way, no permission, no space)."""
+    blocker = next((p for p in (path, *path.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        why = f"{blocker} is a file, not a folder"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and blocker is not None:
+        why = f"no permission to write in {blocker}" if error.errno != errno.EROFS else f"{blocker} is read-only"
+    else:
+        why = error.strerror or type(error).__name__
+    hint = ("free some space, or give --out a folder on another disk" if error.errno == errno.ENOSPC
+            else "give --out a folder you can write to")
+    return f"{label + ': ' if label else ''}cannot create {path}: {why}; {hint}"
 
 
 @contextlib.contextmanager
@@ -176,15 +267,17 @@ class RunFolder:
     def __init__(self, path: Path, plan: Plan, manifest: dict):
         self.path, self.plan, self.manifest = Path(path), plan, manifest
         self.runs = self.path / "runs"
+        self.untrusted: list[tuple[Path, str]] = []  # run files a resume removes (see `open`)
 
     @classmethod
     def create(cls, plan: Plan, out: Path | None = None, *, prefix: str = "", source: str = "",
                overrides: Iterable[str] = (), extra_packages: Iterable[str] = ()) -> RunFolder:
-        path = new_folder(plan.name, out, prefix, plan.kind)
+        taken = NewFolder.make(plan.name, out, prefix, plan.kind)
         manifest = {
             "kind": plan.kind,
             "scenario_name": plan.name,
             "scenario_file": source,
+            "scenario_path": str(Path(source).resolve()) if source and Path(source).is_file() else None,
             "overrides": list(overrides),
             "experiment": plan.describe(),
             "experiment_hash": plan.digest(),
@@ -192,14 +285,29 @@ class RunFolder:
             "seeds": plan.seeds(),
             **provenance(extra_packages),
         }
-        folder = cls(path, plan, manifest)
-        folder.runs.mkdir(parents=True, exist_ok=True)
-        folder.save_manifest()
+        folder = cls(taken.path, plan, manifest)
+        try:
+            folder.runs.mkdir(parents=True, exist_ok=True)
+            folder.save_manifest()
+        except OSError as error:  # a full disk, most likely: leave nothing behind
+            taken.undo()
+            raise InputError(cannot_create(taken.path, error)) from None
+        except BaseException:
+            taken.undo()
+            raise
         return folder
 
     @classmethod
     def resume(cls, path: Path, kind: str, rebuild: Callable[[dict, str], Plan]) -> RunFolder:
         """Reopen a folder of `kind` to finish it; `rebuild` makes its plan from the manifest."""
+        folder = cls.open(path, kind, rebuild)
+        folder.reopen()
+        return folder
+
+    @classmethod
+    def open(cls, path: Path, kind: str, rebuild: Callable[[dict, str], Plan]) -> RunFolder:
+        """A folder of `kind` read and checked for a resume, nothing written yet (see `reopen`):
+        its manifest, the plan rebuilt from it and its hash, and every saved run file."""
         path = Path(path)
         command = {"run": "run", "sweep": "sweep", "sensitivity": "sensitivity", "check-model": "check-model",
                    "robustness": "run"}
@@ -212,26 +320,40 @@ class RunFolder:
             plan = rebuild(manifest["experiment"], str(path / "manifest.json"))
         except FileNotFoundError:
             raise InputError(f"--resume {path}: no manifest.json there; is this a {kind} folder?") from None
+        except NotADirectoryError:
+            raise InputError(f"--resume {path}: not a folder") from None
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             if isinstance(error, InputError):
                 raise
             raise InputError(f"--resume {path}: manifest.json cannot be read ({type(error).__name__}); "
                              f"start a new {kind}") from None
+        except OSError as error:
+            raise InputError(f"--resume {path}: manifest.json cannot be read ({error.strerror})") from None
         if plan.digest() != manifest.get("experiment_hash"):
             raise InputError(f"--resume {path}: the experiment in manifest.json does not match its hash "
                              f"(edited, or written by another version of grapevine); start a new {kind}")
         folder = cls(path, plan, manifest)
-        folder._reopen()
+        folder.untrusted = folder.check_runs()
         return folder
 
-    def _reopen(self) -> None:
-        """Warn if the code changed, clear what a killed process left half-written, note the resume."""
+    def reopen(self) -> None:
+        """Warn if the code changed, remove what cannot be trusted (half-written temp files, run files
+        truncated or made by another experiment, each said), note the resume."""
         if self.manifest.get("code_hash") != code_hash():
             print(f"warning: the grapevine code changed since {self.path} was started; the runs still to do "
                   f"may not match the saved ones (start a new {self.plan.kind} for a clean comparison)",
                   file=sys.stderr)
         for temp in self.path.rglob(".*.tmp"):
             temp.unlink(missing_ok=True)
+        for i, (path, why) in enumerate(self.untrusted):
+            if i < SHOWN:
+                again = "" if why == NOT_PLANNED else " and will be run again"
+                print(f"note: {path.relative_to(self.path)} {why}: it is removed{again}", file=sys.stderr)
+            path.unlink(missing_ok=True)
+        if len(self.untrusted) > SHOWN:
+            print(f"note: ... and {len(self.untrusted) - SHOWN} more run files like these, removed and to be run "
+                  f"again", file=sys.stderr)
+        self.untrusted = []
         self.runs.mkdir(exist_ok=True)
         self.manifest.setdefault("resumed", []).append(now())
         self.manifest["finished"] = None
@@ -244,8 +366,18 @@ class RunFolder:
     def has_run(self, task: Any) -> bool:
         return self.run_path(task).exists()
 
+    def stamp(self, task: Any) -> dict:
+        """What a run file says it is: the experiment's hash, the run, and its arm, replication,
+        point and seed (a resume checks each file against it)."""
+        found = {"experiment_hash": self.manifest["experiment_hash"], "run": task.key}
+        for name in ("arm", "replication", "point", "seed"):
+            if hasattr(task, name):
+                found[name] = getattr(task, name)
+        return found
+
     def save_run(self, task: Any, frame: pd.DataFrame) -> None:
-        atomic_write(self.run_path(task), lambda temp: frame.to_parquet(temp, index=False))
+        stamp = json.dumps(self.stamp(task), sort_keys=True).encode()
+        atomic_write(self.run_path(task), lambda temp: _write_stamped(frame, temp, stamp))
 
     def load_run(self, task: Any) -> pd.DataFrame:
         return pd.read_parquet(self.run_path(task))
@@ -255,6 +387,37 @@ class RunFolder:
 
     def missing(self) -> list[str]:
         return [task.key for task in self.plan.tasks() if not self.has_run(task)]
+
+    def check_runs(self) -> list[tuple[Path, str]]:
+        """The saved run files that cannot be trusted, each with why: unreadable (truncated),
+        without a stamp, or stamped for another experiment, run or seed, or not a run of the plan."""
+        import pyarrow.parquet as pq
+
+        if not self.runs.is_dir():
+            return []
+        tasks = {task.key: task for task in getattr(self.plan, "possible_tasks", self.plan.tasks)()}
+        found = []
+        for path in sorted(self.runs.rglob("*.parquet")):
+            task = tasks.get(path.relative_to(self.runs).with_suffix("").as_posix())
+            if task is None:
+                found.append((path, NOT_PLANNED))
+                continue
+            try:
+                metadata = pq.read_metadata(path).metadata or {}
+                stamp = json.loads(metadata.get(STAMP, b"null"))
+            except Exception:  # noqa: BLE001 - pyarrow says "invalid" in many ways: the file is not whole
+                found.append((path, "is truncated or unreadable"))
+                continue
+            mine = self.stamp(task)
+            if not isinstance(stamp, dict):
+                found.append((path, "has no grapevine stamp (copied from elsewhere, or written by an older "
+                                    "grapevine)"))
+            elif stamp != mine:
+                name = next(k for k in ("seed", "replication", "arm", "point", "run", "experiment_hash", *stamp)
+                            if stamp.get(k) != mine.get(k))
+                found.append((path, f"belongs to another experiment ({name} {_brief(stamp.get(name))}, this "
+                                    f"folder's is {_brief(mine.get(name))})"))
+        return found
 
     # --- final files ------------------------------------------------------------------------
     def write(self, name: str, frame: pd.DataFrame) -> Path:
@@ -270,6 +433,48 @@ class RunFolder:
 
     def save_manifest(self) -> None:
         atomic_text(self.path / "manifest.json", json.dumps(self.manifest, indent=2) + "\n")
+
+
+NOT_PLANNED = "is not a run of this folder's plan"
+SHOWN = 5  # untrusted run files named one by one; the rest are counted
+STAMP = b"grapevine"  # the Parquet metadata key of a run file's stamp
+
+
+def _write_stamped(frame: pd.DataFrame, path: Path, stamp: bytes) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), STAMP: stamp})
+    pq.write_table(table, path)
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text[:15] + "..." if isinstance(value, str) and len(value) > 16 else text
+
+
+def changes(before: Any, after: Any, path: tuple = ()) -> list[str]:
+    """What differs between two descriptions of an experiment, one line per setting:
+    'market.n_people was 400, is now 500' (the scenario's settings named as in the file)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found = []
+        for key in [*before, *(k for k in after if k not in before)]:
+            found += changes(before.get(key, _ABSENT), after.get(key, _ABSENT), (*path, key))
+        return found
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [line for i, (b, a) in enumerate(zip(before, after)) for line in changes(b, a, (*path, i))]
+    if before == after:
+        return []
+    name = format_path(path[1:] if path[:1] == ("scenario",) else path) or "the experiment"
+    return [f"{name} was {_shown(before)}, is now {_shown(after)}"]
+
+
+_ABSENT = object()
+
+
+def _shown(value: Any) -> str:
+    return "not set" if value is _ABSENT else short(value)
 
 
 def assemble(frames: list[pd.DataFrame]) -> pd.DataFrame:

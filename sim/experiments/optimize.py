@@ -46,7 +46,7 @@ from ..parameters import uncertain
 from ..policies import Policy
 from ..scenario import Scenario, validate
 from ..scenario.optimize import switch_choices
-from .calibration import _optuna, open_study
+from .calibration import STUDY, _open_study, _optuna
 from .design import Experiment, replication_seed, tasks_of
 from .folder import RunFolder
 from .runner import execute, release
@@ -188,6 +188,7 @@ class Search:
     futures: dict | None
     mixes: list[dict] = field(default_factory=list)  # trial number -> lever values
     batch: list[int] = field(default_factory=list)
+    finished: int = 0  # mixes scored in trials.db when the plan was made
     kind: str = "optimize"
     _scenario: dict = field(default_factory=dict, repr=False)
 
@@ -241,6 +242,17 @@ class Search:
         yield from self.run_tasks(None)
         for number in self.batch:
             yield from self.run_tasks(number)
+
+    def possible_tasks(self):
+        """Every run of the mixes so far and the baseline (a resume keeps the saved runs of these)."""
+        yield from self.run_tasks(None)
+        for number in range(len(self.mixes)):
+            yield from self.run_tasks(number)
+
+    def sizing(self) -> tuple[Experiment, int]:
+        """What preflight weighs before anything is written: the baseline's runs (a mix changes
+        policies, not the market's size) and the runs still to do."""
+        return self.experiment, (max(self.settings.trials - self.finished, 0) + 1) * self.reps
 
     def describe(self) -> dict:
         return {**self.experiment.describe(), "points": []}  # the mixes are in trials.db
@@ -327,12 +339,25 @@ def _full_data(scenario: Scenario) -> dict:
 
 
 def from_description(body: dict, source: str) -> Search:
-    """The plan again from a manifest (for `--resume`)."""
-    return design(Scenario.model_validate(body["extra"]["original"]), source)  # (the folder checks the hash)
+    """The plan again from a manifest (for `--resume`; `source` is the folder's manifest.json), with
+    the mixes so far read from the folder's trials.db: the saved runs of these are kept."""
+    search = design(Scenario.model_validate(body["extra"]["original"]), source)  # (the folder checks the hash)
+    store = Path(source).parent / STUDY
+    if store.is_file():
+        trials = _open_study(store, STUDY_NAME, _directions(search)).get_trials(deepcopy=False)
+        for trial in trials:
+            search.add_mix(trial.number, trial.params)
+        search.finished = sum("score" in t.user_attrs for t in trials)
+    return search
 
 
 def resume(path: Path) -> RunFolder:
     return RunFolder.resume(path, "optimize", from_description)
+
+
+def open_study(folder: RunFolder):
+    """The search's Optuna study in the folder's SQLite file trials.db (created on first use)."""
+    return _open_study(folder.path / STUDY, STUDY_NAME, _directions(folder.plan))
 
 
 # --- one run: what a mix achieved for the firm ----------------------------------------------------
@@ -423,7 +448,7 @@ def optimize(folder: RunFolder, executor, progress: bool = True) -> None:
     multi = search.settings.multi_objective
     bar = _bar(search, progress)
     try:
-        study = open_study(folder, STUDY_NAME, _directions(search))
+        study = open_study(folder)
         distributions = {lever.name: lever.distribution() for lever in search.levers}
         # rebuild the mixes from trials.db; finish what an interrupted search left running
         search.mixes = []

@@ -22,10 +22,9 @@ import pandas as pd
 import yaml
 
 from ..scenario import validate
-from .calibration import open_study
 from .calibration_results import _Dumper, _nice
 from .folder import RunFolder, atomic_text
-from .optimize import MIX, OUTCOMES, STUDY_NAME, Search, _directions, load_runs, mix_arm
+from .optimize import OUTCOMES, Search, load_runs, mix_arm, open_study
 from .stats import interval
 
 FILES = ("trials.csv", "pareto.csv", "recommended.yaml", "pareto.png", "report.html")
@@ -55,7 +54,7 @@ def non_dominated(table: pd.DataFrame) -> np.ndarray:
 
 def finalize(folder: RunFolder) -> Outcome:
     search: Search = folder.plan
-    study = open_study(folder, STUDY_NAME, _directions(search))
+    study = open_study(folder)
     done = [t for t in study.get_trials(deepcopy=False) if "score" in t.user_attrs]
     if not done:
         raise RuntimeError(f"{folder.path}: no finished trial; resume with `grapevine optimize --resume {folder.path}`")

@@ -131,8 +131,16 @@ def design(scenario: Scenario, arm: str | None, source: str = "scenario", share:
                       extra={"arm": arm, "share": share})
 
 
-def resume(path) -> RunFolder:
-    return RunFolder.resume(path, "pilot", Experiment.from_description)
+def kept_design(path) -> tuple[str | None, float, int | None]:
+    """The arm, share and replications a pilot folder was started with (for `--resume`)."""
+    import json
+    from pathlib import Path
+
+    try:
+        body = json.loads((Path(path) / "manifest.json").read_text())["experiment"]
+        return body["extra"]["arm"], float(body["extra"]["share"]), body["replications"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, 0.5, None  # opening the folder says what is wrong with it
 
 
 # --- one run: the month-0 customers kept, by month, community and group ----------------------------

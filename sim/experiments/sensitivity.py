@@ -40,8 +40,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
-from ..errors import InputError
+from ..errors import InputError, explain
 from ..formatting import number, text_table
 from ..scenario import Scenario, Sensitivity, get_at
 from . import stats
@@ -120,8 +121,8 @@ def _spec(scenario: Scenario, spec, source: str) -> Sensitivity:
     if isinstance(spec, dict):
         try:
             spec = Sensitivity.model_validate(spec)
-        except Exception as error:  # pydantic's message names the field
-            raise InputError(f"{source}: sensitivity: {error}") from None
+        except ValidationError as error:  # one line per problem, each naming its field
+            raise InputError([f"{source}: {line}" for line in explain(error, ("sensitivity",))]) from None
     return spec
 
 
@@ -396,8 +397,11 @@ def sensitivity(scenario: Scenario, spec: Sensitivity | dict | None = None, work
     from .executors import make_executor
     from .runner import execute
 
+    from . import preflight
+
     plan = experiment(scenario, spec, source)
     with kept_or_temporary(out, "sensitivity") as where:
+        preflight.check(plan, where, workers=min(workers, plan.total))
         folder = RunFolder.create(plan, where, source=source)
         execute(folder, make_executor(min(workers, plan.total)), progress=progress)
         result = analyse(folder)

@@ -143,7 +143,7 @@ class Shared(Plugin):
 class Policy(Plugin, BaseModel):
     """Base class. Subclasses are registered by class name for scenario files and strings."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # inf and NaN are no settings
     registry: ClassVar[dict[str, type[Policy]]] = {}
     shares: ClassVar[tuple[Shared, ...]] = ()
     levers: ClassVar[tuple[Lever, ...]] = ()

@@ -10,13 +10,15 @@ the value and what is allowed; an unknown key gets a "did you mean".
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Callable, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..errors import InputError, explain, format_path
+from ..errors import InputError, explain, format_path, short
+from ..network import edge_list_size
 from ..parameters import MarketParameters
 from ..policies import Policy
 from .paths import apply_override, get_at
@@ -47,9 +49,13 @@ def load_scenario(path: str | Path, overrides: list[str] = (), replications: int
     try:
         if path.is_dir():
             raise InputError(f"{name}: is a folder, not a scenario file")
-        if path.stat().st_size > MAX_FILE_BYTES:
+        if path.exists() and not path.is_file():  # /dev/zero, a pipe: never read without end
+            raise InputError(f"{name}: not a regular file (a device or a pipe); a scenario is a YAML text file")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
             raise InputError(f"{name}: the file is larger than {MAX_FILE_BYTES:,} bytes; a scenario is a short text file")
-        text = path.read_bytes().decode("utf-8")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise InputError(f"{name}: no such file (see `grapevine list` for the shipped scenarios)") from None
     except UnicodeDecodeError as error:
@@ -63,25 +69,37 @@ def load_scenario(path: str | Path, overrides: list[str] = (), replications: int
         raise InputError(f"{name}, line {_line(root)}: the file must be a mapping of sections "
                          f"(name, description, seed, replications, market, firms, compare), "
                          f"not a {type(data).__name__}")
-    data.setdefault("name", re.sub(r"[^A-Za-z0-9_-]", "-", path.stem))
-    scenario = from_data(data, name, root, overrides, replications)
-    _check_paths(scenario, path, name)
-    return scenario
+    data.setdefault("name", name_from_file(path))
+    return from_data(data, name, root, overrides, replications, folder=path.resolve().parent)
+
+
+def name_from_file(path: Path) -> str:
+    """The scenario's name when the file gives none: its file name in the letters a name allows
+    ('été résumé.yaml' -> 'ete-resume'), so that a missing name is never an error."""
+    ascii_name = unicodedata.normalize("NFKD", path.stem).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_name).strip("-_")[:60].strip("-_")
+    return cleaned or "scenario"
 
 
 def from_data(data: dict, name: str = "scenario", root: yaml.Node | None = None, overrides: list[str] = (),
-              replications: int | None = None) -> Scenario:
-    """A scenario from plain data with `--set` overrides (and replications) applied; `data` is changed."""
+              replications: int | None = None, folder: Path | None = None) -> Scenario:
+    """A scenario from plain data with `--set` overrides (and replications) applied; `data` is changed.
+    Relative file paths in it (`market.edge_list_path`, in the file or a --set) are read from `folder`,
+    the scenario file's folder (default: the working folder)."""
     from_command_line = [apply_override(data, item, _yaml_value) for item in overrides]
     if replications is not None:
         data["replications"] = replications
         from_command_line.append(("replications",))
+    _resolve_edge_lists(data, folder or Path.cwd())
+    _population_given(data, name, root, from_command_line)
     return validate(data, name, root, from_command_line)
 
 
 def validate(data: Any, name: str = "scenario", root: yaml.Node | None = None,
              from_command_line: list[tuple] = ()) -> Scenario:
-    """Validate plain data; problems are located in the YAML tree `root` when given."""
+    """Validate plain data; problems are located in the YAML tree `root` when given. With network
+    edge_list the file is read and checked here, and decides `market.n_people`."""
+    _people_from_edge_list(data, lambda loc: _where(name, root, loc, from_command_line))
     try:
         return Scenario.model_validate(data)
     except ValidationError as error:
@@ -112,8 +130,14 @@ def parse_yaml(text: str, name: str) -> tuple[Any, yaml.Node | None]:
     _check_tree(root, name)
     try:
         return yaml.SafeLoader("").construct_document(root), root
+    except yaml.MarkedYAMLError as error:  # e.g. a !!python tag: one line, where it is
+        mark = error.problem_mark or error.context_mark
+        where = f", line {mark.line + 1}" if mark else ""
+        problem = str(error.problem or error.context).replace("could not determine a constructor for",
+                                                              "cannot read")
+        raise InputError(f"{name}{where}: {problem}; a scenario holds plain values (no tags)") from None
     except (yaml.YAMLError, ValueError) as error:
-        raise InputError(f"{name}: cannot be read as data: {error}") from None
+        raise InputError(f"{name}: cannot be read as data: {' '.join(str(error).split())}") from None
 
 
 def _yaml_value(text: str, name: str) -> Any:
@@ -215,7 +239,60 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _check_paths(scenario: Scenario, path: Path, name: str) -> None:
-    edges = scenario.market.edge_list_path
-    if edges and not (path.parent / edges).exists() and not Path(edges).exists():
-        raise InputError(f"{name}: market.edge_list_path = {edges!r}: no such file")
+# --- edge-list files: one rule for relative paths; the file decides the number of people ---------
+EDGE_LIST = ("market", "edge_list_path")
+
+
+def _resolve_edge_lists(data: Any, folder: Path) -> None:
+    """Relative edge-list paths (the market's, and the values a sweep gives it) are relative to
+    `folder`: made absolute here, once, so every later reader opens the same file."""
+    if not isinstance(data, dict):
+        return
+    market = data.get("market")
+    if isinstance(market, dict) and isinstance(market.get("edge_list_path"), str):
+        market["edge_list_path"] = _absolute(market["edge_list_path"], folder)
+    sweep = data.get("sweep")
+    values = sweep.get("parameters", {}).get("market.edge_list_path") if isinstance(sweep, dict) else None
+    if isinstance(values, list):
+        sweep["parameters"]["market.edge_list_path"] = [_absolute(v, folder) if isinstance(v, str) else v
+                                                         for v in values]
+
+
+def _absolute(text: str, folder: Path) -> str:
+    path = Path(text).expanduser()
+    return str(path if path.is_absolute() else folder / path)
+
+
+def _edge_list_market(data: Any) -> dict | None:
+    """The market section, when it takes its network from a file."""
+    market = data.get("market") if isinstance(data, dict) else None
+    if (isinstance(market, dict) and market.get("network") == "edge_list"
+            and isinstance(market.get("edge_list_path"), str)):
+        return market
+    return None
+
+
+def _population_given(data: Any, name: str, root, from_command_line) -> None:
+    """`market.n_people` given with an edge list must agree with the file: it is never ignored."""
+    market = _edge_list_market(data)
+    if market is None or "n_people" not in market:
+        return
+    people = _edge_list_people(market["edge_list_path"], lambda loc: _where(name, root, loc, from_command_line))
+    if market["n_people"] != people:
+        where = _where(name, root, ("market", "n_people"), from_command_line)
+        raise InputError(f"{where}market.n_people = {short(market['n_people'])} is not allowed: the edge-list file "
+                         f"has {people:,} people, and with network edge_list the file decides (leave n_people "
+                         f"out, or give {people})")
+
+
+def _people_from_edge_list(data: Any, where: Callable[[tuple], str]) -> None:
+    market = _edge_list_market(data)
+    if market is not None:
+        market["n_people"] = _edge_list_people(market["edge_list_path"], where)
+
+
+def _edge_list_people(path: str, where: Callable[[tuple], str]) -> int:
+    try:
+        return edge_list_size(path)[0]
+    except ValueError as error:
+        raise InputError(f"{where(EDGE_LIST)}market.{error}") from None

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, WrapValidator, create_model,
                       field_validator, model_validator)
 
-from ..errors import Located
+from ..errors import Located, pattern, short
 from ..firm import Firm
 from ..parameters import MarketParameters
 from ..policies import Policy, check_together, make_policy
@@ -28,10 +29,12 @@ from ..sectors import SectorName
 from .calibration import Calibrate, Observed, Posterior, check_sections
 from .optimize import Optimize, check_optimize
 
-ARM_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,59}$"
-SCENARIO_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$"
+ARM_NAME = pattern(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,59}$",
+                   "letters, digits and _ . + - (at most 60, starting with a letter or digit)")
+SCENARIO_NAME = pattern(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$",
+                        "letters, digits, _ and - (at most 60, starting with a letter or digit)")
 HEAD_TO_HEAD = "head_to_head"  # the label of the one run per replication of a head-to-head comparison
-_STRICT = ConfigDict(extra="forbid")
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)  # an infinite or NaN number is never a setting
 
 
 # --- policies: looked up by kind in the live registry -------------------------------------
@@ -85,7 +88,7 @@ def _together(policies: list) -> list:
 
 _firm_fields = {name: (info.annotation, info) for name, info in Firm.model_fields.items() if name != "policies"}
 FirmSpec = create_model(
-    "Firm", __config__=ConfigDict(extra="forbid", title="Firm"),
+    "Firm", __config__=ConfigDict(extra="forbid", title="Firm", allow_inf_nan=False),
     __validators__={"_listed": field_validator("policies", mode="before")(lambda cls, v: _policy_list(v)),
                     "_together": field_validator("policies")(lambda cls, v: _together(v))},
     **_firm_fields,
@@ -218,6 +221,15 @@ class Sensitivity(BaseModel):
                        "npv", "nps"] = Field(
         "npv", description="the KPI that decides which of X and Y wins at a sample point")
 
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _pairs(cls, value):
+        """Each range is [low, high]: said in one line, not as pydantic's per-item complaints."""
+        for name, pair in (value.items() if isinstance(value, dict) else ()):
+            if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(map(_finite_number, pair))):
+                raise ValueError(f"{name} = {pair!r} is not allowed: give [low, high], two finite numbers")
+        return value
+
     @field_validator("parameters")
     @classmethod
     def _ranges(cls, value):
@@ -246,6 +258,19 @@ class SweepRange(BaseModel):
         return self
 
 
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _values_or_range(value: Any, handler, info) -> Any:
+    """A list is values, a mapping a range: validated as that one (one error, not one per form)."""
+    if isinstance(value, dict):
+        return SweepRange.model_validate(value)
+    if not isinstance(value, list):
+        raise ValueError(f"{short(value)} is not allowed: give a list of values or a range {{low, high, steps}}")
+    return handler(value)
+
+
 class Sweep(BaseModel):
     """`grapevine sweep`: the scenario at every point of a grid or a sample, each with its replications."""
 
@@ -254,7 +279,7 @@ class Sweep(BaseModel):
         "grid", description="grid: every combination | random | latin_hypercube: `samples` points over the ranges")
     samples: int | None = Field(None, ge=1, le=1_000_000, description="random / latin_hypercube: number of points")
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="seed of the sample (default: the scenario seed)")
-    parameters: dict[str, list[Any] | SweepRange] = Field(
+    parameters: dict[str, Annotated[list[Any] | SweepRange, WrapValidator(_values_or_range)]] = Field(
         min_length=1, max_length=40,
         description="setting: [values] or {low, high, steps}; a --set path (market.n_people, firms[0].quality) "
                     "or firms.NAME.setting / arms.NAME.policies[0].setting")
@@ -324,7 +349,7 @@ HEAD_TO_HEAD_KPIS = ("market_share", "share_gain", "customers", "retention", "re
 class Scenario(BaseModel):
     """A scenario file: the market, the firms, what to compare, how many replications, the seed."""
 
-    model_config = ConfigDict(extra="forbid", title="Grapevine scenario")
+    model_config = ConfigDict(extra="forbid", title="Grapevine scenario", allow_inf_nan=False)
     name: str = Field(pattern=SCENARIO_NAME, description="names the results folder")
     description: str = Field("", max_length=300, description="one line: the question the scenario answers")
     seed: int = Field(1, ge=0, le=2**63 - 1, description="same seed, same results")
@@ -333,7 +358,7 @@ class Scenario(BaseModel):
                             "verdict is clear or precise (see precision), at most max_replications")
     precision: Precision = Field(default_factory=Precision, description="replications: auto stops at this precision")
     max_replications: int = Field(64, ge=2, le=10_000, description="replications: auto stops here at the latest")
-    currency: str = Field("units", pattern=r"^([A-Z]{3}|units)$",
+    currency: str = Field("units", pattern=pattern(r"^([A-Z]{3}|units)$", "a three-letter code such as EUR, or units"),
                           description="the firm's money: an ISO 4217 code (EUR, USD, GBP), or units")
     sector: SectorName = Field(
         "postpaid_mobile", description="the sector modelled: its published churn is the check on the market")
