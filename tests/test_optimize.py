@@ -179,3 +179,19 @@ def test_optimize_finds_a_known_optimum_with_a_fifth_of_the_grid_s_runs(tmp_path
     best = int(np.argmax(npv))
     assert found_npv >= npv[best] - NPV_TOLERANCE * (npv.max() - npv.min()), (found, found_npv, values[best], npv[best])
     assert abs(found - values[best]) <= LEVER_TOLERANCE, (found, values[best])
+
+
+def test_a_mix_s_robust_score_is_its_mean_or_its_tenth_percentile():
+    futures = np.arange(1.0, 11.0)
+    assert optimize.robust(futures, "mean") == 5.5
+    assert optimize.robust(futures, "p10") == pytest.approx(1.9)  # a bad future, not the worst one
+
+
+def test_a_multi_objective_search_keeps_the_budget_and_writes_its_front(tmp_path):
+    out = tmp_path / "front"
+    assert main(["optimize", str(BUDGET_MIX), "--trials", "8", "--out", str(out), *TINY,
+                 "--set", "optimize.multi_objective=true"]) == 0
+    trials = pd.read_csv(out / "trials.csv")
+    pareto = pd.read_csv(out / "pareto.csv")
+    assert len(trials) == 8 and len(pareto) >= 1 and (pareto["policy_cost"] <= 400).all()
+    assert load_scenario(out / "recommended.yaml").arm("recommended").changes_anything
