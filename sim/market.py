@@ -41,6 +41,10 @@ class Market(mesa.Model):
     `sim.batch_run(parameters={...})` (Mesa's batch_run) can sweep them. Every other keyword
     is a market parameter (`sim.parameters.MarketParameters`). `seed` (a whole number) or
     `rng` (anything Mesa takes as `rng`) seeds the model's generator, which seeds everything else.
+
+    The monthly metrics are kept as arrays (`monthly()` reads them) and handed to a Mesa
+    `DataCollector` (`market.datacollector`, one column per metric and firm); experiment runs,
+    which read `monthly()` only, pass `datacollector=False` and skip its per-value copies.
     """
 
     def __init__(
@@ -49,6 +53,7 @@ class Market(mesa.Model):
         *,
         seed: int | None = None,
         rng: Any = None,
+        datacollector: bool = True,
         **settings: Any,
     ):
         _check_rng(rng)
@@ -92,6 +97,7 @@ class Market(mesa.Model):
             self._place_agents()
 
         self.metrics = monthly_metrics(self)
+        self.history = [np.array(list(self.metrics.values()), dtype=float)]  # one (metric x firm) array a month
         names = [f.name for f in self.firms]
         self.datacollector = mesa.DataCollector(
             model_reporters={
@@ -99,15 +105,16 @@ class Market(mesa.Model):
                 for metric in self.metrics
                 for k, name in enumerate(names)
             }
-        )
-        self.datacollector.collect(self)
+        ) if datacollector else None
+        self._collect()
 
     # --- the month -------------------------------------------------------------
     def step(self) -> None:
         """One month: experience, complaints, word of mouth, churn, acquisition, accounting."""
         self._advance()
         self.metrics = monthly_metrics(self)
-        self.datacollector.collect(self)
+        self.history.append(np.array(list(self.metrics.values()), dtype=float))
+        self._collect()
         if self.month >= self.parameters.months:
             self.running = False
 
@@ -120,6 +127,10 @@ class Market(mesa.Model):
         while self.month < stop:
             self.step()
         return self
+
+    def _collect(self) -> None:
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     def _advance(self) -> None:
         self.month += 1
@@ -166,13 +177,12 @@ class Market(mesa.Model):
         """The monthly series as a DataFrame: one row per (month, firm), one column per metric."""
         import pandas as pd
 
-        wide = self.datacollector.get_model_vars_dataframe()
-        frames = []
-        for firm in self.firms:
-            suffix = f"[{firm.name}]"
-            part = wide[[col for col in wide.columns if col.endswith(suffix)]]
-            part = part.rename(columns=lambda col: col[: -len(suffix)])
-            frames.append(part.assign(firm=firm.name, month=np.arange(len(part))))
+        series = np.stack(self.history)  # month x metric x firm
+        months = np.arange(series.shape[0])
+        frames = [
+            pd.DataFrame(series[:, :, k], columns=list(self.metrics)).assign(firm=firm.name, month=months)
+            for k, firm in enumerate(self.firms)
+        ]
         tidy = pd.concat(frames, ignore_index=True).sort_values(["month", "firm"], kind="stable")
         return tidy[["month", "firm", *self.metrics]].reset_index(drop=True)
 

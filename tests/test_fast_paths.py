@@ -1,0 +1,73 @@
+"""The fast paths compute the same numbers as the plain ones, bit for bit.
+
+The keyed random streams have a compiled loop (numba) and a numpy expression; experiment runs
+skip Mesa's DataCollector and read the market's own monthly arrays. Neither may change a result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim import randomness
+from sim.randomness import Streams
+
+from conftest import make_market
+
+IDS = [
+    np.arange(10_000),
+    np.arange(7, dtype=np.int32),
+    np.arange(12, dtype=np.int64).reshape(3, 4),
+    np.array([], np.int64),
+    np.array([2**63 + 5, 2**64 - 1], np.uint64),
+    np.array([-3, -1]),
+]
+
+
+def compiled_uniform():
+    kernel = randomness._compile_uniform()
+    if kernel is None:
+        pytest.skip("numba is not installed here (or GRAPEVINE_NUMBA=0): only the numpy streams run")
+    return kernel
+
+
+@pytest.mark.parametrize("ids", IDS, ids=lambda ids: f"{ids.dtype}{list(ids.shape)}")
+def test_compiled_streams_draw_the_same_bits_as_the_numpy_expression(ids, monkeypatch):
+    compiled_uniform()
+    streams = Streams(root=12345, setup_month=-36)
+    monkeypatch.setattr(randomness, "_compiled", [randomness._compile_uniform()])
+    fast = streams.uniform("failure", 3, ids)
+    monkeypatch.setattr(randomness, "_compiled", [None])
+    plain = streams.uniform("failure", 3, ids)
+    assert fast.shape == plain.shape == ids.shape
+    np.testing.assert_array_equal(fast, plain)
+
+
+def test_a_market_gives_byte_identical_results_with_and_without_the_compiled_streams(monkeypatch):
+    compiled_uniform()
+    policies = [sim.ServiceRecovery(effort=0.9), sim.SmallGifts()]
+    monkeypatch.setattr(randomness, "_compiled", [randomness._compile_uniform()])
+    fast = make_market(seed=11, months=6, policies=policies).run().monthly()
+    monkeypatch.setattr(randomness, "_compiled", [None])
+    plain = make_market(seed=11, months=6, policies=policies).run().monthly()
+    assert fast.to_csv(index=False) == plain.to_csv(index=False)
+
+
+def test_without_the_datacollector_the_monthly_table_is_the_same():
+    firms = [sim.Firm(name="A"), sim.Firm(name="B", policies=["SmallGifts"])]
+    collected = make_market(firms=firms, seed=3, months=5).run()
+    lean = make_market(firms=firms, seed=3, months=5, datacollector=False).run()
+    assert lean.datacollector is None
+    assert lean.monthly().to_csv(index=False) == collected.monthly().to_csv(index=False)
+
+
+def test_the_datacollector_holds_every_number_of_the_monthly_table():
+    firms = [sim.Firm(name="A"), sim.Firm(name="B")]
+    market = make_market(firms=firms, seed=5, months=4).run()
+    wide = market.datacollector.get_model_vars_dataframe()
+    tidy = market.monthly()
+    for name in ("A", "B"):
+        mine = tidy[tidy["firm"] == name].reset_index(drop=True)
+        for metric in market.metrics:
+            np.testing.assert_array_equal(mine[metric].to_numpy(), wide[f"{metric}[{name}]"].to_numpy(), err_msg=metric)
