@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import sim
+import sim.market
 from sim import randomness
 from sim.randomness import Streams
 
@@ -71,3 +72,42 @@ def test_the_datacollector_holds_every_number_of_the_monthly_table():
         mine = tidy[tidy["firm"] == name].reset_index(drop=True)
         for metric in market.metrics:
             np.testing.assert_array_equal(mine[metric].to_numpy(), wide[f"{metric}[{name}]"].to_numpy(), err_msg=metric)
+
+
+ARMS = [
+    [],
+    [sim.ServiceRecovery(effort=0.9), sim.SmallGifts()],
+    [sim.RetentionOffers(), sim.WinBackOffers(wait_months=1), sim.ProactiveCheckIns(every_months=2)],
+    [sim.Upsell()],
+]
+
+
+@pytest.mark.parametrize("n_people", [400, 3_000])  # with one Mesa agent per person, and without
+def test_arms_that_share_a_warm_up_give_byte_identical_results(n_people, monkeypatch):
+    """The arms of a replication warm up without policies: the second arm starts from a copy of
+    the first one's warmed-up market, and must end exactly where its own warm-up would lead."""
+    monkeypatch.setattr(sim.market, "_warmed", sim.market._WarmedUp())
+    for policies in ARMS:
+        settings = dict(seed=21, n_people=n_people, months=8, contract_months=6, policies=policies)
+        shared = make_market(share_warm_up=True, **settings).run()
+        alone = make_market(**settings).run()
+        assert shared.monthly().to_csv(index=False) == alone.monthly().to_csv(index=False)
+        assert shared.customer_table().to_csv() == alone.customer_table().to_csv()
+    assert len(sim.market._warmed.kept) == 1  # one warm-up served every arm
+
+
+def test_markets_that_warm_up_differently_do_not_share_a_warm_up(monkeypatch):
+    monkeypatch.setattr(sim.market, "_warmed", sim.market._WarmedUp())
+    for settings in (dict(seed=1), dict(seed=2), dict(seed=1, failure_rate=0.05), dict(seed=1, base_churn=0.02)):
+        shared = make_market(share_warm_up=True, months=3, **settings).run()
+        assert shared.monthly().to_csv(index=False) == make_market(months=3, **settings).run().monthly().to_csv(index=False)
+    assert len(sim.market._warmed.kept) == 4
+
+
+def test_warmed_up_markets_are_kept_within_their_memory_budget(monkeypatch):
+    budget = 3 * 400 * 200  # a few markets of 400 people
+    monkeypatch.setattr(sim.market, "_warmed", sim.market._WarmedUp(budget_bytes=budget))
+    for seed in range(20):
+        make_market(share_warm_up=True, seed=seed, months=1)
+    kept = sim.market._warmed.kept
+    assert 0 < len(kept) < 20 and sum(size for _, size in kept.values()) <= budget
