@@ -15,6 +15,7 @@ EVENTS = (
     "acquired_advertising", "acquired_referral", "acquired_win_back",
     "churned_renewal", "churned_contract_break", "churned_no_contract", "switched_out",
     "complaints", "messages_negative", "messages_relayed", "messages_positive", "messages_defended",
+    "service_failures", "negative_talkers", "negative_listeners",  # what happened, for a narrator
 )
 
 

@@ -110,6 +110,9 @@ def run(market) -> None:
         defended[these] = np.clip(others, 0.0, 1.0)
     negative_weight = tie_weight[strong.astype(int)] * (1.0 - p.defence_damping * defended)
     market.tally.add_by_firm("messages_negative", about)
+    market.tally.add_by_firm("negative_talkers", c.firm[talkers])
+    heard = np.unique(listener * market.n_firms + about)  # each listener once per firm talked about
+    market.tally.add_by_firm("negative_listeners", heard % market.n_firms)
     market.tally.add_by_firm("messages_defended", about, weights=defended)
 
     # positive talk: referrals by delighted or loyal customers
