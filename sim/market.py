@@ -12,6 +12,7 @@ negative during the warm-up before it, one more after every step.
 from __future__ import annotations
 
 import copy
+import threading
 from functools import partial
 from typing import Any, Sequence
 
@@ -255,6 +256,7 @@ class _WarmedUp:
     def __init__(self, budget_bytes: int = 256 * 2**20):
         self.budget_bytes = budget_bytes
         self.kept: dict[tuple, tuple] = {}  # key -> (state, bytes), oldest first
+        self.lock = threading.Lock()  # the dashboard builds markets from several threads
 
     def key(self, market) -> tuple | None:
         p = market.parameters
@@ -264,7 +266,8 @@ class _WarmedUp:
         return market.streams.root, p.model_dump_json(), firms
 
     def restore(self, market, key) -> bool:
-        found = self.kept.get(key) if key is not None else None
+        with self.lock:
+            found = self.kept.get(key) if key is not None else None
         if found is None:
             return False
         (network, customers, heard_positive, month), _ = found
@@ -281,9 +284,10 @@ class _WarmedUp:
         size += market.heard_positive.nbytes
         if size > self.budget_bytes:
             return
-        self.kept[key] = ((market.network, customers, market.heard_positive.copy(), market.month), size)
-        while sum(bytes_ for _, bytes_ in self.kept.values()) > self.budget_bytes:
-            del self.kept[next(iter(self.kept))]
+        with self.lock:
+            self.kept[key] = ((market.network, customers, market.heard_positive.copy(), market.month), size)
+            while sum(bytes_ for _, bytes_ in self.kept.values()) > self.budget_bytes:
+                del self.kept[next(iter(self.kept))]
 
 
 _warmed = _WarmedUp()
