@@ -14,8 +14,9 @@ COSTS = ("service",)  # the cost to serve
 EVENTS = (
     "acquired_advertising", "acquired_referral", "acquired_win_back",
     "churned_renewal", "churned_contract_break", "churned_no_contract", "switched_out",
-    "complaints", "messages_negative", "messages_relayed", "messages_positive", "messages_defended",
-    "service_failures", "negative_talkers", "negative_listeners",  # what happened, for a narrator
+    "complaints", "complaints_resolved", "messages_negative", "messages_relayed", "messages_positive",
+    "messages_defended", "service_failures", "negative_talkers", "negative_listeners",  # what happened, for a narrator
+    "customers_landed",
 )
 
 

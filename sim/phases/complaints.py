@@ -29,6 +29,7 @@ def run(market) -> None:
     c.complained[complainers] = True
     market.tally.add_by_firm("complaints", c.firm[complainers])
     market.for_each_policy("on_complaints", complainers)
+    market.tally.add_by_firm("complaints_resolved", c.firm[complainers[c.resolved[complainers]]])
     market.for_each_policy("after_experience", members)
 
     failed = members[c.failed[members] & ~c.resolved[members]]
