@@ -111,3 +111,14 @@ def test_warmed_up_markets_are_kept_within_their_memory_budget(monkeypatch):
         make_market(share_warm_up=True, seed=seed, months=1)
     kept = sim.market._warmed.kept
     assert 0 < len(kept) < 20 and sum(size for _, size in kept.values()) <= budget
+
+
+def test_a_shared_warm_up_lands_on_the_stated_customers_as_its_own_would(monkeypatch):
+    monkeypatch.setattr(sim.market, "_warmed", sim.market._WarmedUp())
+    for policies in ARMS[:2]:
+        firms = [sim.Firm(name="A", customers=300, policies=policies), sim.Firm(name="B", customers=200)]
+        shared = sim.Market(firms=firms, seed=4, months=4, share_warm_up=True).run()
+        alone = sim.Market(firms=firms, seed=4, months=4).run()
+        assert shared.monthly().to_csv(index=False) == alone.monthly().to_csv(index=False)
+        assert shared.customer_table().to_csv() == alone.customer_table().to_csv()
+    assert len(sim.market._warmed.kept) == 1
