@@ -44,10 +44,10 @@ def scenario(people: int, months: int, points: int, replications: int = 2, by_pr
     return Scenario.model_validate({
         "name": "bench-sweep", "seed": 3, "replications": replications,
         "market": {"n_people": people, "months": months, "contract_months": 12},
-        "firms": [{"name": "Telco", "failure_rate": 0.03}],
+        "firms": [{"name": "Telco", "failure_rate": 0.03, "policies": ["RenewalCall"]}],
         "compare": {"baseline": "ignore", "arms": [
-            {"name": "ignore", "policies": ["IgnoreUntilRenewal"]},
-            {"name": "recover", "policies": [{"kind": "ServiceRecovery", "effort": 0.7}]}]},
+            {"name": "ignore"},
+            {"name": "recover", "add": [{"kind": "ServiceRecovery", "effort": 0.7}]}]},
         "sweep": {"parameters": {"market.price": [40.0 + 0.1 * i for i in range(points)]} if by_price else
                   {"firms.Telco.failure_rate": [round(0.01 + 0.01 * i, 3) for i in range(points)]}},
     })

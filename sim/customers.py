@@ -86,11 +86,12 @@ class Customers:
     def is_customer(self) -> np.ndarray:
         return self.firm != NO_FIRM
 
-    def mood(self, parameters) -> np.ndarray:
-        """Mood codes 0..3 (MOODS) for everyone; meaningful for customers."""
+    def mood(self, parameters, people: np.ndarray | None = None) -> np.ndarray:
+        """Mood codes 0..3 (MOODS) for everyone (or for `people`); meaningful for customers."""
         p = parameters
         bins = np.array([p.dissatisfied_below, p.satisfied_above, p.delighted_above])
-        return np.searchsorted(bins, self.satisfaction, side="right").astype(np.int8)
+        satisfaction = self.satisfaction if people is None else self.satisfaction[people]
+        return np.searchsorted(bins, satisfaction, side="right").astype(np.int8)
 
     def join(self, people: np.ndarray, firm: np.ndarray, channel, month: int, market) -> None:
         """People start a relationship with `firm` (array or scalar) this month."""

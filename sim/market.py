@@ -11,6 +11,8 @@ negative during the warm-up before it, one more after every step.
 
 from __future__ import annotations
 
+import copy
+import threading
 from functools import partial
 from typing import Any, Sequence
 
@@ -42,6 +44,10 @@ class Market(mesa.Model):
     `sim.batch_run(parameters={...})` (Mesa's batch_run) can sweep them. Every other keyword
     is a market parameter (`sim.parameters.MarketParameters`). `seed` (a whole number) or
     `rng` (anything Mesa takes as `rng`) seeds the model's generator, which seeds everything else.
+
+    The monthly metrics are kept as arrays (`monthly()` reads them) and handed to a Mesa
+    `DataCollector` (`market.datacollector`, one column per metric and firm); experiment runs,
+    which read `monthly()` only, pass `datacollector=False` and skip its per-value copies.
     """
 
     def __init__(
@@ -50,6 +56,8 @@ class Market(mesa.Model):
         *,
         seed: int | None = None,
         rng: Any = None,
+        datacollector: bool = True,
+        share_warm_up: bool = False,
         **settings: Any,
     ):
         _check_rng(rng)
@@ -68,18 +76,10 @@ class Market(mesa.Model):
         # the streams' keys count months from set-up, as they did when the month counter did:
         # naming the months differently must not change anyone's luck
         self.streams = Streams(int(self.rng.integers(2**63)), setup_month=self.month)
-        setup_rng = np.random.default_rng(int(self.streams.bits("setup", self.month, np.zeros(1))[0] >> np.uint64(1)))
-        self.network = networks.build(p, setup_rng)
-        if p.network == "edge_list":
-            self.parameters = p = _people_of_file(p, self.network.n)
         self.n_firms = len(self.firms)
         self.firm_quality = np.array([f.quality for f in self.firms])
         self.firm_failure_rate = np.array([f.failure_rate for f in self.firms])
-        self.firm_price = np.array([f.price or p.price for f in self.firms])
         self.firm_advertising = np.array([f.advertising for f in self.firms])
-        self.firm_contract_months = np.array(
-            [p.contract_months if f.contract_months is None else f.contract_months for f in self.firms]
-        )
         # what the policies declare: every known policy's events and money (the tables of all arms
         # have the same columns), the state of the policies these firms run
         known = known_parts()
@@ -87,11 +87,25 @@ class Market(mesa.Model):
         self.books = (REVENUES + declared("revenues", known), COSTS + declared("costs", known))
         self.ledger = Ledger(self.n_firms, *self.books)
         self._plugins = [plugins_of(firm.policies) for firm in self.firms]
-        self.customers = self._initial_customers(setup_rng)
-        self.heard_positive = np.zeros((self.network.n, self.n_firms))
+        policy_states = declared_states(part for plugins in self._plugins for part in plugins)
         self.policies_on = False
-        for _ in range(p.warm_up_months):  # the status quo, without policies, until the state settles
-            self._advance()
+
+        shared = _warmed.key(self) if share_warm_up else None
+        if not _warmed.restore(self, shared):
+            setup_rng = np.random.default_rng(int(self.streams.bits("setup", self.month, np.zeros(1))[0] >> np.uint64(1)))
+            self.network = networks.build(p, setup_rng)
+            if p.network == "edge_list":
+                self.parameters = p = _people_of_file(p, self.network.n)
+            self._set_contract_terms()
+            self.customers = self._initial_customers(setup_rng)
+            self.heard_positive = np.zeros((self.network.n, self.n_firms))
+            for _ in range(p.warm_up_months):  # the status quo, without policies, until the state settles
+                self._advance()
+            _warmed.keep(self, shared)
+        # the policies' state arrays join after the warm-up: no policy acts during it, so they
+        # would have stayed at their initial values
+        for state in policy_states:
+            self.customers.add_state(state)
         self.policies_on = True
         landed = self._land_on_stated_customers()
         self._open_books()
@@ -101,6 +115,7 @@ class Market(mesa.Model):
             self._place_agents()
 
         self.metrics = monthly_metrics(self)
+        self.history = [np.array(list(self.metrics.values()), dtype=float)]  # one (metric x firm) array a month
         names = [f.name for f in self.firms]
         self.datacollector = mesa.DataCollector(
             model_reporters={
@@ -108,15 +123,23 @@ class Market(mesa.Model):
                 for metric in self.metrics
                 for k, name in enumerate(names)
             }
+        ) if datacollector else None
+        self._collect()
+
+    def _set_contract_terms(self) -> None:
+        p = self.parameters
+        self.firm_price = np.array([f.price or p.price for f in self.firms])
+        self.firm_contract_months = np.array(
+            [p.contract_months if f.contract_months is None else f.contract_months for f in self.firms]
         )
-        self.datacollector.collect(self)
 
     # --- the month -------------------------------------------------------------
     def step(self) -> None:
         """One month: experience, complaints, word of mouth, churn, acquisition, accounting."""
         self._advance()
         self.metrics = monthly_metrics(self)
-        self.datacollector.collect(self)
+        self.history.append(np.array(list(self.metrics.values()), dtype=float))
+        self._collect()
         if self.month >= self.parameters.months:
             self.running = False
 
@@ -129,6 +152,10 @@ class Market(mesa.Model):
         while self.month < stop:
             self.step()
         return self
+
+    def _collect(self) -> None:
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     def _advance(self) -> None:
         self.month += 1
@@ -175,13 +202,12 @@ class Market(mesa.Model):
         """The monthly series as a DataFrame: one row per (month, firm), one column per metric."""
         import pandas as pd
 
-        wide = self.datacollector.get_model_vars_dataframe()
-        frames = []
-        for firm in self.firms:
-            suffix = f"[{firm.name}]"
-            part = wide[[col for col in wide.columns if col.endswith(suffix)]]
-            part = part.rename(columns=lambda col: col[: -len(suffix)])
-            frames.append(part.assign(firm=firm.name, month=np.arange(len(part))))
+        series = np.stack(self.history)  # month x metric x firm
+        months = np.arange(series.shape[0])
+        frames = [
+            pd.DataFrame(series[:, :, k], columns=list(self.metrics)).assign(firm=firm.name, month=months)
+            for k, firm in enumerate(self.firms)
+        ]
         tidy = pd.concat(frames, ignore_index=True).sort_values(["month", "firm"], kind="stable")
         return tidy[["month", "firm", *self.metrics]].reset_index(drop=True)
 
@@ -197,7 +223,7 @@ class Market(mesa.Model):
     # --- set-up ------------------------------------------------------------------
     def _initial_customers(self, rng: np.random.Generator) -> Customers:
         p, n = self.parameters, self.network.n
-        c = Customers(n, self.n_firms, declared_states(part for plugins in self._plugins for part in plugins))
+        c = Customers(n, self.n_firms)
         c.temperament = np.clip(rng.normal(p.temperament_mean, p.temperament_spread, n), 0.0, 1.0)
         c.satisfaction = c.temperament.copy()
         if p.poorly_served_share > 0:
@@ -254,6 +280,56 @@ class Market(mesa.Model):
         self.grid = network_space(self.network.to_networkx(), random=self.random)
         for person in range(self.network.n):
             Customer(self, person, self.grid[person])
+
+
+class _WarmedUp:
+    """Markets just warmed up, kept for the next market that would warm up the same way.
+
+    The warm-up runs without policies, so the arms of one replication (same seed, same market,
+    same firms but for their policies) warm up to the same state: a market built with
+    `share_warm_up=True` starts from a copy of it instead of recomputing it (experiment runs:
+    with two arms, about a fifth of the work). Only markets of a generated network are kept
+    (a file may change), newest first, up to `budget_bytes` of arrays in all.
+    """
+
+    def __init__(self, budget_bytes: int = 256 * 2**20):
+        self.budget_bytes = budget_bytes
+        self.kept: dict[tuple, tuple] = {}  # key -> (state, bytes), oldest first
+        self.lock = threading.Lock()  # the dashboard builds markets from several threads
+
+    def key(self, market) -> tuple | None:
+        p = market.parameters
+        if p.network == "edge_list":
+            return None
+        firms = tuple(firm.model_dump_json(exclude={"policies"}) for firm in market.firms)
+        return market.streams.root, p.model_dump_json(), firms
+
+    def restore(self, market, key) -> bool:
+        with self.lock:
+            found = self.kept.get(key) if key is not None else None
+        if found is None:
+            return False
+        (network, customers, heard_positive, month), _ = found
+        market.network, market.month = network, month
+        market._set_contract_terms()
+        market.customers, market.heard_positive = copy.deepcopy(customers), heard_positive.copy()
+        return True
+
+    def keep(self, market, key) -> None:
+        if key is None:
+            return
+        customers = copy.deepcopy(market.customers)
+        size = sum(v.nbytes for v in vars(customers).values() if isinstance(v, np.ndarray))
+        size += market.heard_positive.nbytes
+        if size > self.budget_bytes:
+            return
+        with self.lock:
+            self.kept[key] = ((market.network, customers, market.heard_positive.copy(), market.month), size)
+            while sum(bytes_ for _, bytes_ in self.kept.values()) > self.budget_bytes:
+                del self.kept[next(iter(self.kept))]
+
+
+_warmed = _WarmedUp()
 
 
 def _mesa_rng(seed, rng):

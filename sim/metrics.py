@@ -34,9 +34,9 @@ def monthly_metrics(market) -> dict[str, np.ndarray]:
     firm = c.firm[members].astype(np.int64)
     customers = np.bincount(firm, minlength=k).astype(float)
     per_customer = np.maximum(customers, 1.0)
-    mood = c.mood(p)[members]
-    moods = np.bincount(firm * len(MOODS) + mood, minlength=k * len(MOODS)).reshape(k, len(MOODS))
     satisfaction = c.satisfaction[members]
+    mood = c.mood(p, members)
+    moods = np.bincount(firm * len(MOODS) + mood, minlength=k * len(MOODS)).reshape(k, len(MOODS))
     score = likelihood_to_recommend(satisfaction, c.loyalty[members], p)
     promoters = np.bincount(firm, weights=score >= 9, minlength=k)
     detractors = np.bincount(firm, weights=score <= 6, minlength=k)

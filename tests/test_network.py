@@ -213,3 +213,22 @@ def test_to_networkx_has_the_same_ties():
     assert 2 * graph.number_of_edges() == net.indices.size
     for person in (0, 57, 199):
         assert sorted(graph.neighbors(person)) == sorted(net.contacts(person).tolist())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_csr_layout_is_row_major_with_contacts_in_increasing_order(seed):
+    """`from_edges` lays ties out by a stable sort on the row alone; the layout must be the one
+    a sort on (row, contact) gives, with each tie's strength (its first strength if repeated)."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    a, b = rng.integers(0, n, 3_000), rng.integers(0, n, 3_000)  # with self-ties and repeats
+    strong = rng.random(3_000) < 0.5
+    net = networks.from_edges(n, a, b, strong)
+    first_strength = {}
+    for x, y, s in zip(a.tolist(), b.tolist(), strong.tolist()):
+        if x != y:
+            first_strength.setdefault((min(x, y), max(x, y)), s)
+    expected = sorted((x, y, s) for (low, high), s in first_strength.items() for x, y in ((low, high), (high, low)))
+    rows = net.rows.tolist()
+    assert list(zip(rows, net.indices.tolist(), net.strong.tolist())) == expected
+    np.testing.assert_array_equal(net.indptr, np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n)))))

@@ -39,7 +39,8 @@ def simulate(task: RunTask) -> pd.DataFrame:
     """Run one market to the horizon: its monthly series with (point,) arm and replication in front."""
     from ..market import Market
 
-    market = Market(firms=[dict(f) for f in task.firms], seed=task.seed, **task.market)
+    market = Market(firms=[dict(f) for f in task.firms], seed=task.seed, datacollector=False, share_warm_up=True,
+                    **task.market)
     monthly = market.run().monthly()
     release(market)
     monthly.insert(0, "replication", task.replication)

@@ -125,7 +125,7 @@ class SideBySide:
         built = {}
         for run in runs:
             firms, settings, seed = run_of(self.settings, self.values, run)
-            market = Market(firms=firms, seed=seed, **settings)
+            market = Market(firms=firms, seed=seed, share_warm_up=True, **settings)  # sides share one warm-up
             record = [market.metrics]
             while market.month < month:
                 market.step()
