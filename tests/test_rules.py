@@ -24,6 +24,8 @@ TALK_ONLY = dict(
     strong_tie_weight=1.0,
     weak_tie_weight=1.0,
     negative_talk_probability=1.0,
+    quality_talk_share=1.0,  # whatever made them unhappy
+    asked_contacts=0,  # unprompted talk only; asked-for word of mouth has its own tests
 )
 
 
@@ -115,6 +117,7 @@ def test_neutral_and_merely_satisfied_customers_tell_nobody(defaults, mood):
         quality_noise=0.0, failure_rate=0.0,
         initial_loyalty_mean=0.0, loyalty_growth=0.0, referred_loyalty_bonus=0.0,
         referral_probability=1.0, negative_talk_probability=1.0,
+        asked_contacts=0,  # unprompted: when asked, the satisfied do speak (tests of asked talk)
     ).run(6)
     frame = market.monthly()
     assert (frame[mood].iloc[1:] == frame["customers"].iloc[1:]).all()
@@ -561,6 +564,7 @@ STEADY = dict(
     **PRISTINE, **NOBODY_MOVES,
     quality=0.6, quality_norm=0.6, quality_noise=0.0, failure_rate=0.0,
     performance_weight=0.0,  # disconfirmation in isolation; performance has its own test
+    tolerance_zone=0.0,  # every difference is felt; the zone of tolerance has its own test
     temperament_mean=0.5, temperament_spread=0.0,
     disconfirmation_sensitivity=1.0, satisfaction_memory=0.5,
 )
@@ -629,25 +633,38 @@ def test_without_adaptation_a_repeated_surprise_keeps_pleasing():
     assert mean_satisfaction(market) > 0.55
 
 
-def test_loyalty_damps_a_failures_damage():
-    market = make_market(**{**STEADY, "failure_rate": 1.0, "quality": 0.7},
-                         failure_severity=0.1, loss_aversion=1.0, forgiveness=0.8, complaint_probability=0.0)
+def test_a_failure_takes_away_failure_severity_of_satisfaction_less_what_loyalty_forgives():
+    market = make_market(**{**STEADY, "failure_rate": 1.0}, failure_severity=0.6, forgiveness=0.8,
+                         complaint_probability=0.0)
     people = members(market)
     half = people.size // 2
     market.customers.loyalty[people[:half]] = 0.0
     market.customers.loyalty[people[half:]] = 1.0
     market.step()
     s = market.customers.satisfaction
-    drop_disloyal = 0.5 - s[people[:half]]
-    drop_loyal = 0.5 - s[people[half:]]
-    assert drop_disloyal.min() > 0
-    np.testing.assert_allclose(drop_loyal, (1 - 0.8) * drop_disloyal.mean())
+    np.testing.assert_allclose(s[people[:half]], 0.5 * (1 - 0.6))  # a share of what they felt, not an amount
+    np.testing.assert_allclose(s[people[half:]], 0.5 * (1 - 0.6 * (1 - 0.8)))
     assert market.customers.grievance[people[half:]].max() < market.customers.grievance[people[:half]].min()
 
 
+def test_at_equal_failures_loyal_customers_lose_less_satisfaction_and_few_hit_the_floor():
+    # issue 12: with the failure as an amount of quality, 97.5% of failures drove satisfaction to
+    # the floor, so forgiveness had nothing left to soften; as a share, loyalty visibly protects
+    market = make_market(failure_rate=1.0, n_people=4000, complaint_probability=0.0)
+    c = market.customers
+    people = members(market)
+    loyal = np.arange(people.size) % 2 == 0  # the same mix of moods on both sides
+    disloyal = ~loyal
+    c.loyalty[people[loyal]], c.loyalty[people[disloyal]] = 0.9, 0.1
+    before = c.satisfaction[people].copy()
+    market.step()
+    lost = before - c.satisfaction[people]
+    assert lost[loyal].mean() < 0.8 * lost[disloyal].mean()
+    assert np.mean(c.satisfaction[people] < 0.05) < 0.05
+
+
 def test_without_forgiveness_loyalty_does_not_soften_a_failure():
-    market = make_market(**{**STEADY, "failure_rate": 1.0, "quality": 0.7},
-                         failure_severity=0.1, loss_aversion=1.0, forgiveness=0.0)
+    market = make_market(**{**STEADY, "failure_rate": 1.0}, failure_severity=0.6, forgiveness=0.0)
     people = members(market)
     market.customers.loyalty[people[: people.size // 2]] = 0.0
     market.customers.loyalty[people[people.size // 2:]] = 1.0

@@ -212,6 +212,7 @@ BASS = dict(
     failure_rate=0.0, quality_noise=0.0, base_churn=0.0, contract_break_probability=0.0, contract_months=0,
     delighted_above=0.0, satisfied_above=0.0, dissatisfied_below=0.0,
     attitude_on_joining=0.0, peer_defection_effect=0.0,
+    asked_contacts=0,  # Bass's imitation term is all social influence: no second, solicited channel
 )
 
 
