@@ -47,19 +47,13 @@ CALIBRATIONS = {
 INFO = {"bad_news.relay_only", "bad_news.permanence_only", "default.positive_negative"}
 
 # ---------------------------------------------------------------------------------------------
-# EXPECTED TO FAIL at `check-model --quick` on the model as it is (2026-12-01). Each is reported
-# as failing; none was re-scoped to pass. The model corrections of issue 12 are to empty this
-# list: a row that starts passing fails the suite (strict xfail) until it is removed from here.
+# EXPECTED TO FAIL at `check-model --quick` on the model as it is (2026-12-01, after issue 12's
+# corrections, which made tarp.complained_unresolved and the sector_churn rows pass). Each is
+# reported as failing; none was re-scoped to pass. A row that starts passing fails the suite
+# (strict xfail) until it is removed from here.
 EXPECTED_TO_FAIL = {
     "bad_news.default_market": "the NPV-of-bad-news result needs permanent attitudes and relaying; "
                                "the defaults have neither (docs/MODEL.md section 10)",
-    "tarp.complained_unresolved": "49.6% renewed, interval reaches above 51% (TARP 46 +/- 5)",
-    "sector_churn.head-to-head": "two firms on one network churn about 1.76%/month, above postpaid 1.7%",
-    "sector_churn.retention-vs-winback": "1.69%/month: the interval reaches above 1.7%",
-    "sector_churn.small-gifts": "1.69%/month: the interval reaches above 1.7%",
-    "sector_churn.upsell-satisfied": "1.69%/month: the interval reaches above 1.7%",
-    "sector_churn.sweep-assumptions": "1.61%/month in a 2,000-person market: the interval reaches above 1.7%",
-    "sector_churn.sweep-recovery": "1.61%/month in a 2,000-person market: the interval reaches above 1.7%",
 }
 # ---------------------------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ import pandas as pd
 import yaml
 
 from ..formatting import markdown_table, text_table
+from ..customers import QUALITY
 from ..market import Market
 from ..phases.word_of_mouth import negative_reach
 from ..presets import EVIDENCE_WOM
@@ -466,9 +467,10 @@ def measure_market(seeds: int, n_people: int, policies=(), peer=False, **setting
             # complaints and talk
             facts.failures += int(c.failed.sum())
             facts.complaints += int(c.complained.sum())
-            # became dissatisfied this month (the engine's rule for who may talk, phase 2)
+            # became dissatisfied this month through a problem (the engine's rule for who may talk,
+            # phase 2): Wharton/Verde surveyed shoppers who had a problem, not the merely disappointed
             newly = customer_before & (c.satisfaction_before >= p.dissatisfied_below) & (
-                c.satisfaction < p.dissatisfied_below)
+                c.satisfaction < p.dissatisfied_below) & (c.talk_cause != QUALITY)
             facts.became_unhappy += int(newly.sum())
             facts.talkers += int((c.talks_negative & newly).sum())
             told = people_told(market, np.flatnonzero(c.talks_negative & newly))
