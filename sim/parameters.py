@@ -331,9 +331,10 @@ class MarketParameters(BaseModel):
               "peer.hazard_ratio", CHECK), ge=0
     )
     peer_defection_memory: float = P(
-        0.5, "kept per month", "Nitzan & Libai 2011: exponential decay, strongest first month",
-        judgement(0.2, 0.6, "Nitzan & Libai 2011 give the shape, not the rate; Haenlein 2013 (the effect is gone "
-                            "within about five weeks) argues for the low end; judgement"), ge=0, lt=1
+        0.2, "kept per month", "Nitzan & Libai 2011: exponential decay; Haenlein 2013: gone within about five weeks",
+        judgement(0.1, 0.5, "Nitzan & Libai 2011 give the shape, not the rate; Haenlein 2013 (only contacts who "
+                            "left less than about five weeks before) sets the default at the low end (0.5 until "
+                            "issue 12; check-model row peer.recent_ties); judgement"), ge=0, lt=1
     )
     contract_break_below: float = P(
         0.25, "satisfaction", "modelling choice: only the very unhappy break a contract",
