@@ -21,6 +21,7 @@ EVENTS = (
     "messages_relayed", "messages_positive", "messages_defended",
     # answers of asked contacts, by what they said about their firm (solicited word of mouth)
     "answers_positive", "answers_neutral", "answers_negative",
+    "service_failures", "negative_talkers", "negative_listeners",  # what happened, for a narrator
 )
 
 

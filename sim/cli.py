@@ -111,8 +111,13 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--no-animation", action="store_true", help="skip the animated GIF (the slowest figure)")
     plot.set_defaults(command=cmd_plot)
 
-    dashboard = sub.add_parser("dashboard", help="a live dashboard in the browser: sliders, network, charts")
-    dashboard.add_argument("scenario", nargs="?", help="take the defaults from this scenario (first firm, baseline arm)")
+    dashboard = sub.add_parser("dashboard", help="a scenario's arms (or firms) side by side, live in the browser")
+    dashboard.add_argument("scenario", nargs="?", help="a scenario file or shipped name (default: quickstart)")
+    dashboard.add_argument("--arms", type=lambda text: [a.strip() for a in text.split(",") if a.strip()],
+                           metavar="A,B[,C]", help="the two or three arms to show (default: the baseline and "
+                                                   "the first two others)")
+    dashboard.add_argument("--people", type=_positive, help="people in the market (default: the scenario's, "
+                                                             "at most 5,000)")
     dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     dashboard.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     dashboard.add_argument("--open", action="store_true", help="also open the page in the default browser")
@@ -604,7 +609,8 @@ def cmd_dashboard(args) -> int:
     from .outputs.dashboard import serve
 
     _can_listen(args.host, args.port)
-    return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open)
+    return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open, arms=args.arms,
+                 people=args.people)
 
 
 def _can_listen(host: str, port: int) -> None:

@@ -2,6 +2,7 @@
 
     money(1_234_567)                 -> '1.2 M'
     amounts([1.2e6, 3.4e5])          -> ['1.20 M', '0.34 M']   (one shared unit, for a row)
+    money_ticks([0, 1.25e6, 2.5e6])  -> ['0', '1.25 M', '2.50 M'] (an axis: every label exact)
     number(0.000123)                 -> '1.2e-04'
     text_table(headers, rows)        -> aligned columns for a terminal
     markdown_table(headers, rows)    -> a GitHub table for docs
@@ -51,6 +52,17 @@ def amounts(values: Iterable[float], currency: str = "", sign: bool = False) -> 
         text = f"{v / factor:,.{digits}f}{scale[1]}"
         out.append(("+" if sign and v > 0 else "") + text)
     return [f"{t} {currency}" if currency and t != "n/a" else t for t in out]
+
+
+def money_ticks(values: Sequence[float], currency: str = "") -> list[str]:
+    """Labels for an axis's ticks: one shared unit and as many decimals as the ticks need to be
+    exact (1.25 M is '1.25 M', never '1.2 M'); zero is '0'. `currency` follows each label."""
+    values = [float(v) for v in values]
+    factor, unit = money_scale(max((abs(v) for v in values), default=0.0))
+    shown = [v / factor for v in values]
+    digits = next((d for d in range(7) if all(abs(round(s, d) - s) <= 1e-9 * max(1.0, abs(s)) for s in shown)), 6)
+    return [f"{s:,.{digits}f}{unit}{' ' + currency if currency else ''}" if round(s, digits) else "0"
+            for s in shown]
 
 
 def number(value: float) -> str:

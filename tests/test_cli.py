@@ -95,11 +95,11 @@ def _interrupt_then_resume(tmp_path, sig):
     out = tmp_path / "interrupted"
     process = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", QUICK, "--out", str(out), *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
+    deadline = time.time() + 300  # a ceiling for a loaded machine, not a speed check
     while len(list((out / "runs").glob("*.parquet"))) < 3 and time.time() < deadline:
         time.sleep(0.01)
     process.send_signal(sig)
-    _, err = process.communicate(timeout=60)
+    _, err = process.communicate(timeout=300)
     saved = list((out / "runs").glob("*.parquet"))
     assert 3 <= len(saved) < 36, "the run should be stopped part-way"
     assert not any((out / name).exists() for name in FINAL_FILES)

@@ -14,6 +14,9 @@ nbclient = pytest.importorskip("nbclient", reason="pip install -e '.[notebooks]'
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+# figures each notebook shows as the value of a cell (Results.plot, sensitivity_plots): pictures,
+# without `%matplotlib inline` (the kernel runs with the Agg backend, as a plain Python would)
+PICTURES = {"02-comparing-policies": 1, "03-sensitivity": 2}
 
 
 def test_the_four_notebooks_are_there():
@@ -43,4 +46,10 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
     client.execute()  # raises CellExecutionError with the failing cell and traceback
     errors = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"]
     assert not errors
+    shown = [o.get("data", {}) for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs
+             if o.output_type in ("execute_result", "display_data")]
+    as_text = [data["text/plain"] for data in shown
+               if "image/png" not in data and data.get("text/plain", "").startswith("<Figure")]
+    assert not as_text, f"figures printed as text instead of shown: {as_text}"
+    assert sum("image/png" in data for data in shown) >= PICTURES.get(path.stem, 0)
     assert not list(tmp_path.iterdir()) or all(p.name.startswith(".") for p in tmp_path.iterdir())

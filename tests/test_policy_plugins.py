@@ -15,7 +15,8 @@ from pydantic import Field
 
 import sim
 from sim.customers import NEVER, NO_FIRM
-from sim.outputs.dashboard import DashboardMarket, dashboard_settings, initial_values, model_params, policy_levers
+from sim.outputs.dashboard.live import SideBySide
+from sim.outputs.dashboard.settings import Control, controls, dashboard_settings, policy_levers
 from sim.policies import Lever, Policy, Shared, State
 from sim.policies.shared import ANNOYANCE, DISCOUNT
 
@@ -117,16 +118,17 @@ def test_a_new_policys_state_is_made_and_reset_on_join_and_leave_as_declared(loy
 
 def test_a_new_policy_is_in_the_dashboards_lever_list_and_its_lever_runs_it(loyalty_points):
     assert policy_levers()["LoyaltyPoints.redeem_at"] == (loyalty_points, loyalty_points.levers[0])
-    settings = dashboard_settings(None)
-    control = model_params(settings)["LoyaltyPoints.redeem_at"]
-    assert control == {"type": "SliderInt", "label": "Points for a reward (months)", "value": 0, "min": 0,
-                       "max": 24, "step": 1}
-    values = {**initial_values(settings), "n_people": 60, "months": 2}
-    assert DashboardMarket(**values).firms[0].policies == ()  # at its off value: not run
-    market = DashboardMarket(**{**values, "LoyaltyPoints.redeem_at": 3})
-    assert market.firms[0].policies == (loyalty_points(redeem_at=3),)
-    market.step()
-    assert "rewards_redeemed" in market.metrics
+    settings = dashboard_settings("quickstart")
+    settings["start"]["shared"].update(n_people=300, months=2)
+    _, per_side = controls(settings)
+    assert Control("LoyaltyPoints.redeem_at", "Points for a reward", 0, 24, 1, "months", whole=True) in per_side
+    live = SideBySide(settings)
+    assert "LoyaltyPoints" not in live.policies(live.sides[1])  # at its off value: not run
+    live.set("recover", "LoyaltyPoints.redeem_at", 3)
+    assert live.market_of(live.sides[1]).firms[0].policies[-1] == loyalty_points(redeem_at=3)
+    assert "LoyaltyPoints" not in live.policies(live.sides[0])  # the other arms as they were
+    live.step()
+    assert "rewards_redeemed" in live.markets["recover"].metrics
 
 
 # --- shared parts: made once, booked once ------------------------------------------------------

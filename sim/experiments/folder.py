@@ -36,7 +36,11 @@ import pandas as pd
 
 from ..errors import InputError, format_path, short
 
-PACKAGES = ("grapevine", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml", "networkx")
+# Grapevine's distribution: "grapevine" on the package index is someone else's
+DISTRIBUTION = "grapevine-abm"
+# what a result records the version of: name in the manifest -> installed distribution
+PACKAGES = {"grapevine": DISTRIBUTION, "mesa": "mesa", "numpy": "numpy", "pandas": "pandas", "pyarrow": "pyarrow",
+            "pydantic": "pydantic", "pyyaml": "pyyaml", "networkx": "networkx"}
 RESULTS = Path("results")
 
 
@@ -99,9 +103,9 @@ def write_table(path: Path, frame: pd.DataFrame) -> None:
 def versions(extra: Iterable[str] = ()) -> dict[str, str]:
     """The Python and package versions that made a result."""
     found = {"python": platform.python_version()}
-    for name in (*PACKAGES, *extra):
+    for key, name in {**PACKAGES, **{name: name for name in extra}}.items():
         try:
-            found[name] = metadata.version(name)
+            found[key] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
     return found

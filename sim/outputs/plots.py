@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import textwrap
+import warnings
 from functools import wraps
 from pathlib import Path
 from typing import Callable
@@ -32,9 +33,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.transforms import Bbox
+from matplotlib.ticker import Formatter, MaxNLocator, PercentFormatter
 
-from ..formatting import money as money_text, money_scale
+from ..formatting import money as money_text, money_scale, money_ticks
 from .results import Results, figure
 
 # --- style -------------------------------------------------------------------------------------
@@ -69,14 +71,141 @@ BAND = "shaded band: lowest to highest of the {n} replications"
 
 
 def styled(function: Callable) -> Callable:
-    """Draw under the shared style (fonts for projection, no top/right frame, light grid)."""
+    """Draw under the shared style (fonts for projection, no top/right frame, light grid), then
+    `fit` the figure so that nothing is cut off at the edge of the canvas."""
 
     @wraps(function)
     def draw(*args, **kwargs):
         with matplotlib.rc_context(RC):
-            return function(*args, **kwargs)
+            figure = function(*args, **kwargs)
+            # an animated figure fits itself before its animation starts (a draw would start it)
+            return fit(figure) if isinstance(figure, Figure) and not hasattr(figure, "animation") else figure
 
     return draw
+
+
+# --- nothing clipped: long arm names and titles wrap to the room they have ------------------------
+EDGE = 4  # pixels kept free at the edge of the canvas
+NAME_WIDTH = 22  # characters per line of an arm's name beside a bar or a forest row
+
+
+def name_lines(name: str, width: int = NAME_WIDTH) -> str:
+    """An arm's (or firm's) name broken into lines at hyphens and spaces, for a tick label."""
+    return textwrap.fill(name, width, break_on_hyphens=True) if len(name) > width else name
+
+
+def fit(figure: Figure, rounds: int = 6) -> Figure:
+    """Wrap titles, labels and legends until each fits its room and the canvas.
+
+    Constrained layout makes room for what it knows but cannot shorten a title wider than its
+    axes or a legend wider than the figure (long arm names do that). The room of an axes' texts
+    is its cell of the grid (where layout puts it, decorations included), so it does not
+    depend on a layout that a too-wide legend may have squashed. A legend first loses columns,
+    then its labels wrap; a text rewraps its lines; the layout is run again."""
+    with warnings.catch_warnings():  # a squashed layout on the way is no news; the result is checked
+        warnings.filterwarnings("ignore", message="constrained_layout not applied")
+        for _ in range(rounds):
+            figure.draw_without_rendering()
+            renderer = figure.canvas.get_renderer()
+            changed = False
+            for legend, room in _legends_and_rooms(figure):
+                changed |= _narrow_legend(legend, room, renderer)
+            for text, room, vertical in _texts_and_rooms(figure, renderer):
+                changed |= _wrap_to(text, room, renderer, vertical)
+            if not changed:
+                break
+    return figure
+
+
+def _cell(ax) -> Bbox:
+    """The pixels of an axes' cell: the share of the figure its grid gives it, the gaps between
+    cells counted in (where constrained layout puts the axes and its decorations)."""
+    spec = ax.get_subplotspec()
+    if spec is None:
+        return ax.bbox
+    return Bbox(_share(spec)).transformed(ax.figure.transFigure)
+
+
+def _share(spec) -> list[list[float]]:
+    """[[x0, y0], [x1, y1]] of a grid cell (or span) in figure fractions; nested grids within their cell."""
+    grid = spec.get_gridspec()
+    outer = getattr(grid, "_subplot_spec", None)  # a grid made by subgridspec lies in that cell
+    (left, bottom), (right, top) = _share(outer) if outer is not None else ([0.0, 0.0], [1.0, 1.0])
+    rows, columns = grid.get_geometry()
+    across = np.cumsum([0.0, *(grid.get_width_ratios() or [1] * columns)])
+    down = np.cumsum([0.0, *(grid.get_height_ratios() or [1] * rows)])
+    across, down = across / across[-1], down / down[-1]
+    x0, x1 = left + (right - left) * across[spec.colspan.start], left + (right - left) * across[spec.colspan.stop]
+    y1, y0 = top - (top - bottom) * down[spec.rowspan.start], top - (top - bottom) * down[spec.rowspan.stop]
+    return [[x0, y0], [x1, y1]]
+
+
+def _texts_and_rooms(figure: Figure, renderer):
+    """(text, room(box) in pixels, vertical) for every title, label and free text of the figure.
+    A figure's title ends where a figure legend beside it starts."""
+    width = figure.bbox.width
+    beside = [legend.get_window_extent(renderer) for legend in figure.legends]
+
+    def to_edge(box):
+        ends = [other.x0 - 2 * EDGE for other in beside
+                if other.x0 > box.x0 and other.y0 < box.y1 and other.y1 > box.y0]
+        return min([width - EDGE, *ends]) - max(box.x0, EDGE)
+
+    for text in (figure._suptitle, figure._supxlabel, *figure.texts):
+        if text is not None:
+            yield text, to_edge, False
+    for ax in figure.axes:
+        if not ax.get_visible():
+            continue
+        cell = _cell(ax)
+        for text in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label):
+            yield text, lambda box, cell=cell: min(cell.width - EDGE, to_edge(box)), False
+        yield ax.yaxis.label, lambda box, cell=cell: cell.height - EDGE, True
+        for text in ax.texts:
+            yield text, to_edge, False
+
+
+def _legends_and_rooms(figure: Figure):
+    width = figure.bbox.width - 2 * EDGE
+    yield from ((legend, width) for legend in figure.legends)
+    for ax in figure.axes:
+        if ax.get_visible() and ax.get_legend() is not None:
+            yield ax.get_legend(), min(_cell(ax).width - EDGE, width)
+
+
+def _wrap_to(text, room, renderer, vertical: bool = False) -> bool:
+    """Rewrap `text` (each of its lines) to `room(box)` pixels; a single long word shrinks instead."""
+    if not text.get_visible() or not text.get_text():
+        return False
+    box = text.get_window_extent(renderer)
+    size, limit = (box.height, room(box)) if vertical else (box.width, room(box))
+    if size <= limit or size <= 0:
+        return False
+    lines = text.get_text().split("\n")
+    chars = max(8, int(max(len(line) for line in lines) * max(limit, 1) / size * 0.95))
+    wrapped = "\n".join(textwrap.fill(line, chars, break_long_words=False) or line for line in lines)
+    if wrapped != text.get_text():
+        text.set_text(wrapped)
+    elif text.get_fontsize() > 7:
+        text.set_fontsize(max(7, text.get_fontsize() * limit / size))
+    else:
+        return False
+    return True
+
+
+def _narrow_legend(legend, room: float, renderer) -> bool:
+    """Wrap the labels of a legend wider than `room` (or off the canvas), each in proportion."""
+    box = legend.get_window_extent(renderer)
+    over = max(0.0, EDGE - box.x0, box.x1 - legend.figure.bbox.width + EDGE)
+    room = min(room, box.width - 2 * over)  # a centred legend narrows on both sides
+    if box.width <= room:
+        return False
+    factor = room / box.width
+    changed = False
+    for text in legend.get_texts():
+        width = text.get_window_extent(renderer).width
+        changed |= _wrap_to(text, lambda _, width=width: width * factor, renderer)
+    return _wrap_to(legend.get_title(), lambda _: room * 0.95, renderer) or changed
 
 
 def footnote(figure: Figure, text: str) -> None:
@@ -115,9 +244,21 @@ def group_label(results: Results, group: str) -> str:
     return f"{group} (baseline)" if group == results.baseline else group
 
 
-def money_axis(axis, top: float) -> None:
-    scale = money_scale(top)
-    axis.set_major_formatter(FuncFormatter(lambda v, _: money_text(v, scale) if v else "0"))
+class MoneyFormatter(Formatter):
+    """Money on an axis: the ticks share one unit and are exact ('1.25 M', not '1.2 M')."""
+
+    def __init__(self, currency: str = ""):
+        self.currency = currency
+
+    def format_ticks(self, values):
+        return money_ticks(values, self.currency)
+
+    def __call__(self, value, position=None):
+        return money_ticks([value], self.currency)[0]
+
+
+def money_axis(axis, currency: str = "") -> None:
+    axis.set_major_formatter(MoneyFormatter(currency))
 
 
 def _mark_every(months: int) -> int:
@@ -202,8 +343,7 @@ def money(results: Results) -> Figure:
         ax = figure.add_subplot(grid[0, column])
         tables = results.wide(series[kpi])
         _lines(ax, results, tables)
-        top = max(float(t.max().max()) for t in tables.values())
-        money_axis(ax.yaxis, top)
+        money_axis(ax.yaxis)
         ax.set_xlim(0, results.months)
         ax.set_title(title, loc="left")
         ax.set_xlabel("month")
@@ -239,13 +379,13 @@ def _forest(ax, results: Results, kpi: str, groups: list[str]) -> None:
         ax.annotate(text, xy=(row["diff"], y), xytext=(0, 13), textcoords="offset points", ha="center",
                     va="bottom", fontsize=11.5, color=style["color"])
     ax.axvline(0, color="#000000", linewidth=1.2)
-    ax.set_yticks(range(len(groups)), groups)
+    ax.set_yticks(range(len(groups)), [name_lines(g) for g in groups])
     ax.set_ylim(-0.7, len(groups) - 0.3)
     ax.grid(axis="y", visible=False)
     span = max(top, 1e-9) * 1.5
     ax.set_xlim(-span, span)
     if scale:
-        money_axis(ax.xaxis, top)
+        money_axis(ax.xaxis)
         ax.set_xlabel(f"minus {results.baseline} at month {results.months} ({_currency(results)})")
     else:
         ax.set_xlabel(f"minus {results.baseline} (percentage points)")
@@ -296,7 +436,7 @@ def moods(results: Results) -> Figure:
         ax.set_ylabel("people (mean over replications)")
     handles = [Patch(facecolor=MOOD_STYLE[m][0], hatch=MOOD_STYLE[m][1], edgecolor="white", label=MOOD_LABEL[m])
                for m in reversed(MOOD_ORDER)]
-    figure.legend(handles=handles, loc="outside upper right", ncols=5, fontsize=12)
+    figure.legend(handles=handles, loc="outside right upper", fontsize=12)
     whose = "each firm's" if results.head_to_head else f"{results.groups.focal_firm}'s"
     figure.suptitle(f"Mood of {whose} customers over time, and those who left", x=0.01, ha="left")
     footnote(figure, f"{_subtitle(results)}. Areas are stacked; their top is everyone who was a customer "
@@ -527,10 +667,17 @@ def negative_talk_animation(results: Results, path: str | Path | None = None, fp
             bar.set_hatch("//" if j == wave_month else "")
         wave = (f"WAVE OF FAILURES: failure rate {normal_rate:.0%} -> {wave_failure_rate:.0%} this month"
                 if i == wave_month else f"failure rate {normal_rate:.0%} a month" if i else "before: a settled market")
-        title.set_text(f"Month {i}: {wave}\n{int(telling.sum())} telling, {int(heard.sum())} hearing bad "
-                       f"news, {int(left.sum())} of {int(start_customer.sum())} customers gone")
+        text = (f"Month {i}: {wave}\n{int(telling.sum())} telling, {int(heard.sum())} hearing bad "
+                f"news, {int(left.sum())} of {int(start_customer.sum())} customers gone")
+        title.set_text("\n".join(textwrap.fill(line, title_width[0], break_long_words=False)
+                                 for line in text.split("\n")))
         return [*scatters.values(), title, *bars]
 
+    title_width = [200]  # characters a line of the title may have: what `fit` leaves room for
+
+    draw(min(wave_month, months))  # the widest title: fit the figure to it, and every frame to that
+    fit(figure)
+    title_width[0] = max(len(line) for line in title.get_text().split("\n"))
     animation = FuncAnimation(figure, draw, frames=months + 1, interval=1000 / fps, blit=False)
     if path is not None:
         animation.save(str(path), writer=PillowWriter(fps=fps), dpi=dpi)
@@ -585,7 +732,7 @@ def robustness(results: Results) -> Figure:
             ax.axvline(0, color="#000000", linewidth=1)
             ax.grid(axis="y", visible=False)
             if kpi in MONEY:
-                money_axis(ax.xaxis, float(part[["diff", "main_diff"]].abs().max().max()) or 1.0)
+                money_axis(ax.xaxis)
                 unit = _currency(results)
             else:
                 unit = "percentage points"
@@ -704,7 +851,7 @@ def poster(results: Results, verdicts: list[str] | None = None) -> Figure:
         ax.barh(range(len(results.names)), values, left=left, color=colour, hatch=hatch, edgecolor="white",
                 label=MOOD_LABEL[mood])
         left += values
-    ax.set_yticks(range(len(results.names)), results.names)
+    ax.set_yticks(range(len(results.names)), [name_lines(g) for g in results.names])
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("people (mean over runs)")

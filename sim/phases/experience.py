@@ -43,6 +43,7 @@ def run(market) -> None:
     failed = market.streams.chance("failure", month, members, failure_rate)
     c.failed[members] = failed
     c.failures[members] += failed
+    market.tally.add_by_firm("service_failures", firm[failed])
     c.experience[members] = quality
     market.for_each_policy("shape_experience", members)
 

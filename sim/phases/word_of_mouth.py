@@ -170,6 +170,9 @@ def run(market) -> None:
     tally.add_by_firm("messages_negative", about)
     for code, name in enumerate((*CAUSES, "relayed")):
         tally.add_by_firm(f"messages_{name}" if code == RELAYED else f"messages_negative_{name}", about[cause == code])
+    tally.add_by_firm("negative_talkers", c.firm[talkers])
+    heard = np.unique(listener * market.n_firms + about)  # each listener once per firm talked about
+    tally.add_by_firm("negative_listeners", heard % market.n_firms)
     tally.add_by_firm("messages_defended", about, weights=defended)
 
     # positive talk: referrals by delighted or loyal customers

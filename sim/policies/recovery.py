@@ -42,7 +42,8 @@ class ServiceRecovery(Policy):
     states = (State("recovered", bool, False, description="a complaint of theirs was recovered: the paradox happens once"),)
     events = ("recoveries_succeeded", "recoveries_failed")
     costs = ("recovery",)
-    levers = (Lever(None, "Service recovery"), Lever("effort", "Recovery effort", 0.0, 1.0, 0.05))
+    levers = (Lever(None, "Service recovery"),
+              Lever("effort", "Recovery effort", 0.0, 1.0, 0.05, unit="share of full effort"))
     jobs = ("answer complaints",)
 
     def on_complaints(self, market, firm, complainers):
