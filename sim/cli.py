@@ -1,5 +1,5 @@
-"""The `grapevine` command: run, sweep, sensitivity, check-model, validate, list, new, schema, plot,
-dashboard, demo.
+"""The `grapevine` command: run, sweep, sensitivity, calibrate, check-model, validate, list, new, schema,
+plot, dashboard, demo.
 
 Exit status: 0 done, 1 a counted check failed (check-model) or the cluster gave up, 2 bad input
 (one clear line per problem, no traceback, nothing written), 130 interrupted (every finished run
@@ -71,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     _scenario_options(sens, "a scenario file with a sensitivity section, or a shipped name",
                       "results/<name>/sensitivity-<timestamp>/")
     sens.set_defaults(command=cmd_sensitivity)
+
+    calib = sub.add_parser("calibrate", help="fit the scenario's free assumptions to the firm's own figures "
+                                             "(its observed and calibrate sections); writes calibrated.yaml")
+    _scenario_options(calib, "a scenario file with observed and calibrate sections, or a shipped name",
+                      "results/<name>/calibrate-<timestamp>/")
+    calib.add_argument("--trials", type=_positive, help="parameter sets to simulate in all (overrides calibrate.trials)")
+    calib.set_defaults(command=cmd_calibrate)
 
     check = sub.add_parser("check-model", help="validation: the model against the published patterns and facts "
                                                 "(Bass docking, network effects, TARP, peer churn, WOM)")
@@ -205,7 +212,10 @@ def _start(args, *, folder=None, plan=None, out=None, create: Callable | None = 
         todo = len(folder.missing()) + len(folder.untrusted)
     else:
         where, todo = out if out is not None else RESULTS / plan.name, plan.total
-    needs = preflight.check(plan, where, runs=todo, workers=min(workers, max(todo, 1)), local=scheduler is None,
+    sized = plan
+    if hasattr(plan, "sizing"):  # a calibration: its trials are proposed as it goes
+        sized, todo = plan.sizing()
+    needs = preflight.check(sized, where, runs=todo, workers=min(workers, max(todo, 1)), local=scheduler is None,
                             then=_robustness_plan(plan, args))
     executor = make_executor(min(workers, max(todo, 1)), scheduler)
     try:
@@ -487,6 +497,52 @@ def _finish_sensitivity(folder) -> None:
     print(f"\nfiles: {folder.path}/ ({', '.join(sensitivity.TABLES)}, indices.png, winners.png, manifest.json)")
 
 
+def cmd_calibrate(args) -> int:
+    """Fit, then the tables, calibrated.yaml and the report (sim/experiments/calibration.py)."""
+    from .experiments import calibration, preflight
+    from .experiments.calibration_results import finalize, printout
+    from .experiments.executors import ExecutorError
+
+    if args.trials is not None:
+        if args.resume is not None:
+            raise InputError(f"--resume {args.resume}: the folder has its trials; give no --trials with it")
+        args.overrides = [*args.overrides, f"calibrate.trials={args.trials}"]
+    folder, executor, needs = _open_folder(args, "calibrate", calibration.design, calibration.from_description,
+                                           prefix="calibrate-")
+    fit = folder.plan
+    if not args.quiet:
+        print(f"{fit.name}: {len(fit.free)} free parameters, {len(fit.observed.statistics())} figures, "
+              f"{fit.settings.trials} trials x {fit.experiment.reps} replications of "
+              f"{fit.experiment.scenario.market.n_people:,} people over {fit.months} months, "
+              f"{getattr(executor, 'where', 'serially')} -> {folder.path}", file=sys.stderr, flush=True)
+        announced = preflight.announce(needs, executor.threads() if hasattr(executor, "threads") else 1)
+        if announced:
+            print(announced, file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        calibration.calibrate(folder, executor, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: every finished trial is in {folder.path}/trials.db\nfinish with: grapevine "
+              f"calibrate --resume {folder.path}", file=sys.stderr)
+        return INTERRUPTED
+    except ExecutorError as error:
+        print(f"error: {error}\nfinish with: grapevine calibrate --resume {folder.path}", file=sys.stderr)
+        return 1
+    outcome = finalize(folder)
+    print()
+    print(printout(outcome))
+    try:
+        from .outputs.calibration_report import write_report
+
+        report = write_report(folder.path, outcome)
+        print(f"report: {report}")
+    except Exception as error:  # noqa: BLE001 - the fit is saved; say so
+        print(f"warning: the calibration report could not be written ({type(error).__name__}: {error})",
+              file=sys.stderr)
+    print(f"next: grapevine run {folder.path / 'calibrated.yaml'}")
+    return 0
+
+
 def cmd_check_model(args) -> int:
     """Exit 0 when every counted target passes, 1 when one fails."""
     from .experiments import validation
@@ -532,6 +588,12 @@ def cmd_validate(args) -> int:
           f"{scenario.market.n_people:,} people, {scenario.market.months} months")
     for line in _arm_lines(scenario):
         print(f"  {line}")
+    if scenario.observed is not None:  # the firm's own figures (docs/CALIBRATION.md)
+        free = ", ".join(scenario.calibrate.parameters) if scenario.calibrate is not None else "none"
+        print(f"  observed: {', '.join(scenario.observed.statistics())}; free for `grapevine calibrate`: {free}")
+    if scenario.posterior is not None:
+        print(f"  calibrated: each replication draws {', '.join(scenario.posterior.parameters)} from a posterior of "
+              f"{len(scenario.posterior.draws)} draws")
     print(f"  needs{' (replications: auto, at most)' if plan.auto else ''}: {needs.describe()}")
     extra = preflight.estimate(_robustness_plan(plan, argparse.Namespace(robustness="quick")))
     print(f"  `grapevine run` adds the robustness pass (quick; --robustness off skips it): {extra.describe()}")

@@ -70,6 +70,7 @@ class Customers:
         self.resolved = np.zeros(n, bool)  # their complaint was resolved this month
         self.talks_negative = np.zeros(n, bool)  # will tell peers about a bad experience this month
         self.talk_cause = np.full(n, NO_CAUSE, np.int8)  # what made them newly dissatisfied this month (CAUSES)
+        self.last_referral = np.full(n, NEVER, np.int32)  # the last month they recommended their firm (since joining)
         # the policies' own (sim.policies.State), in the order added
         self.states: tuple = ()
         for state in states:
@@ -120,6 +121,7 @@ class Customers:
         )
         self.failures[people] = 0
         self.grievance[people] = 0.0
+        self.last_referral[people] = NEVER
         self._reset_states(people, "on_join")
 
     def leave(self, people: np.ndarray, month: int) -> None:
@@ -132,6 +134,35 @@ class Customers:
         self.contract_end[people] = NEVER
         self.tenure[people] = 0
         self._reset_states(people, "on_leave")
+
+    def forget(self, people: np.ndarray) -> None:
+        """Customers become prospects who never were anyone's customers (the landing at month 0,
+        `sim.population`): no firm, no history to win back; what they heard stays theirs."""
+        self.firm[people] = NO_FIRM
+        self.initial_firm[people] = NO_FIRM
+        self.last_firm[people] = NO_FIRM
+        self.left_month[people] = NEVER
+        self.contract_end[people] = NEVER
+        self.tenure[people] = 0
+        self.failures[people] = 0
+        self.grievance[people] = 0.0
+        self.last_referral[people] = NEVER
+        self._reset_states(people, "on_leave")
+
+    def take_relationship(self, people: np.ndarray, donors: np.ndarray) -> None:
+        """Prospects become customers with the relationship of `donors` (customers, one each):
+        firm, tenure, contract, channel, expectation, loyalty, grievance, failures, the policies'
+        states, and satisfaction as far above or below their own temperament as the donor's.
+        Used by the landing at month 0 (`sim.population`), so that the customers' states keep
+        their distribution when the firm is brought to its stated size."""
+        for name in ("firm", "tenure", "contract_end", "channel", "expectation", "loyalty", "grievance", "failures",
+                     "last_referral", *(state.name for state in self.states)):
+            array = getattr(self, name)
+            array[people] = array[donors]
+        offset = self.satisfaction[donors] - self.temperament[donors]
+        self.satisfaction[people] = np.clip(self.temperament[people] + offset, 0.0, 1.0)
+        self.last_firm[people] = NO_FIRM
+        self.left_month[people] = NEVER
 
     def _reset_states(self, people: np.ndarray, when: str) -> None:
         for state in self.states:

@@ -38,6 +38,11 @@ class Firm(BaseModel):
     contract_months: int | None = setting(
         None, "contract length; default: the market's contract_months", decision("the firm's contract"), ge=0, le=120
     )
+    customers: int | None = setting(
+        None, "the firm's customers at month 0, as the firm counts them; the market's people follow from them and "
+        "the market's penetration (sim.population), and the warm-up lands on them", decision("the firm's size"),
+        ge=1, le=50_000_000,
+    )
     initial_share: float | None = setting(
         None, "share of the initial customers; default: equal split", decision("the scenario's starting point"),
         ge=0, le=1,

@@ -18,19 +18,20 @@ import mesa
 import numpy as np
 
 from . import network as networks
+from . import population
 from .agents import Customer
 from .mesa_compat import network_space
 from .bookkeeping import COSTS, EVENTS, REVENUES, Ledger, Tally
 from .customers import CHANNELS, INITIAL, NEVER, Customers
 from .firm import Firm
 from .metrics import likelihood_to_recommend, monthly_metrics
-from .errors import validated
+from .errors import InputError, validated
 from .parameters import make_parameters
 from .phases import MONTH
 from .policies.base import declared, declared_states, known_parts, plugins_of
 from .randomness import Streams
 
-FIRM_SETTINGS = ("quality", "failure_rate", "advertising", "policies")
+FIRM_SETTINGS = ("quality", "failure_rate", "advertising", "policies", "customers")
 
 
 class Market(mesa.Model):
@@ -54,8 +55,13 @@ class Market(mesa.Model):
         _check_rng(rng)
         super().__init__(rng=_mesa_rng(seed, rng))
         firm_settings = {key: settings.pop(key) for key in FIRM_SETTINGS if key in settings}
-        self.parameters = make_parameters(**settings)
         self.firms = _make_firms(firms, firm_settings)
+        try:  # a firm stated in its own numbers: the people follow from its customers (sim.population)
+            settings = population.sized(settings, self.firms)
+        except ValueError as error:
+            raise InputError(str(error)) from None
+        self.parameters = make_parameters(**settings)
+        self.stated_customers = population.stated_customers(self.firms)
         p = self.parameters
 
         self.month = -p.warm_up_months  # set-up; the warm-up months follow, month 0 is the last of them
@@ -87,7 +93,10 @@ class Market(mesa.Model):
         for _ in range(p.warm_up_months):  # the status quo, without policies, until the state settles
             self._advance()
         self.policies_on = True
+        landed = self._land_on_stated_customers()
         self._open_books()
+        if landed is not None:
+            self.tally.add_by_firm("customers_landed", np.arange(self.n_firms), weights=landed)
         if self.network.n <= p.agent_view_limit:
             self._place_agents()
 
@@ -197,7 +206,9 @@ class Market(mesa.Model):
         unset = np.isnan(shares)  # firms without a share split what the others leave
         shares[unset] = max(0.0, 1.0 - shares[~unset].sum()) / max(unset.sum(), 1)
         shares = shares / shares.sum() if shares.sum() > 0 else np.full(self.n_firms, 1.0 / self.n_firms)
-        is_customer = rng.random(n) < p.initial_customer_share
+        if self.stated_customers is not None:  # start where month 0 should land (sim.population)
+            shares = self.stated_customers / max(int(self.stated_customers.sum()), 1)
+        is_customer = rng.random(n) < population.penetration_of(p)
         people = np.flatnonzero(is_customer)
         firm = np.minimum(np.searchsorted(np.cumsum(shares), rng.random(people.size), side="right"), self.n_firms - 1)
         c.join(people, firm, INITIAL, self.month, self)
@@ -209,6 +220,34 @@ class Market(mesa.Model):
         mean = p.initial_loyalty_mean
         c.loyalty[people] = rng.beta(2.0 * mean / (1 - mean + 1e-9) + 1e-9, 2.0, people.size) if 0 < mean < 1 else mean
         return c
+
+    def _land_on_stated_customers(self) -> np.ndarray | None:
+        """Month 0: each firm that states its customers gets exactly that many (sim.population).
+
+        A firm with too many loses random customers, who become prospects that never were
+        customers; one with too few gains random prospects, each taking the relationship of a
+        random customer of that firm. Returns the change per firm (+ added, - removed)."""
+        target = self.stated_customers
+        if target is None:
+            return None
+        c, month = self.customers, self.month
+        change = target - np.bincount(c.firm[c.is_customer], minlength=self.n_firms)
+        for k in np.flatnonzero(change < 0):  # removals first: they free prospects for the others
+            members = np.flatnonzero(c.firm == k)
+            order = np.argsort(self.streams.uniform("landing_removed", month, members), kind="stable")
+            c.forget(members[order[: -change[k]]])
+        for k in np.flatnonzero(change > 0):
+            members = np.flatnonzero(c.firm == k)
+            prospects = np.flatnonzero(~c.is_customer)
+            order = np.argsort(self.streams.uniform(f"landing_added_{k}", month, prospects), kind="stable")
+            joining = prospects[order[: change[k]]]
+            change[k] = joining.size  # at most everyone who is not a customer yet
+            if members.size:
+                pick = self.streams.uniform(f"landing_donor_{k}", month, joining) * members.size
+                c.take_relationship(joining, members[pick.astype(np.int64)])
+            else:  # nobody to take after: they join afresh
+                self.customers.join(joining, np.full(joining.size, k), INITIAL, month, self)
+        return change.astype(float)
 
     def _place_agents(self) -> None:
 

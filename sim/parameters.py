@@ -41,6 +41,11 @@ class MarketParameters(BaseModel):
         judgement(0.2, 0.4, "judgement: the warm-up carries the share toward the market's equilibrium, so the "
                             "start matters little"), ge=0, le=1
     )
+    penetration: float | None = P(
+        None, "share of people", "the firm's own figure: the share of the market's people who are a firm's customers "
+        "at month 0; with the firms' customers it sets n_people (sim.population; default initial_customer_share)",
+        decision("the firm's market"), gt=0, le=1
+    )
     warm_up_months: int = P(
         36, "months", "modelling choice: attitudes, grievances and loyalty settle before month 0",
         judgement(24, 60, "judgement: two to five contract cycles of settling"), ge=0, le=600

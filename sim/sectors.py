@@ -56,10 +56,12 @@ SECTORS: dict[str, Sector] = {
     ),
 }
 
-def churn_sentence(sector_name: str, who: str, monthly_churn: float) -> str:
-    """A simulated churn set beside the published churn of the sector (report and command line)."""
+def churn_sentence(sector_name: str, who: str, monthly_churn: float, calibrated: bool = False) -> str:
+    """A simulated churn set beside the published churn of the sector (report and command line);
+    a scenario calibrated to the firm's own figures is judged by those instead."""
     sector = SECTORS[sector_name]
     verdict = ("within that range" if sector.contains(monthly_churn) else
+               "outside that range, as the firm's own figures have it (calibrated)" if calibrated else
                "outside that range: check the market's churn settings (base_churn, contract_months) "
                "before trusting levels")
     return (f"Sector {sector.label}: firms lose {sector.low:.1%}-{sector.high:.1%} of their customers a month "

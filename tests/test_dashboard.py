@@ -88,6 +88,14 @@ def test_a_big_scenario_starts_smaller_and_says_so():
     assert dashboard_settings("renewal-neglect", people=8000)["start"]["shared"]["n_people"] == 8000
 
 
+def test_a_firm_stated_in_customers_keeps_its_share_of_the_people_the_slider_sets():
+    """calibrate-telco states 20,000 customers at a penetration of 30%: at 5,000 people the firm
+    has 1,500 (the same market in miniature, sim.population.at_size)."""
+    live = SideBySide(small("calibrate-telco", n_people=5_000))
+    market = live.markets["today"]
+    assert market.parameters.n_people == 5_000 and market.metrics["customers"][0] == 1_500
+
+
 # --- the markets ----------------------------------------------------------------------------------
 def test_at_the_scenarios_settings_each_arm_is_replication_1_of_grapevine_run():
     live = SideBySide(small())

@@ -57,7 +57,7 @@ EXPECTED_BOUNDS = {
     **{name: {"ge": 0} for name in NON_NEGATIVE},
     **{name: {"ge": low, "le": high} for name, (low, high) in WHOLE_NUMBERS.items()},
     "loss_aversion": {"ge": 1}, "temperament_spread": {"ge": 0, "le": 0.5}, "unit_cost_share": {"ge": 0, "le": 2},
-    "price": {"gt": 0}, "agent_view_limit": {"ge": 0},
+    "price": {"gt": 0}, "agent_view_limit": {"ge": 0}, "penetration": {"gt": 0, "le": 1},
     "network": {}, "edge_list_path": {}, "negative_reach_distribution": {},  # choices and a path, checked below
 }
 

@@ -34,7 +34,8 @@ VALIDATIONS = {
     "bad_news.default_market", "bad_news.docked_2pct", "bad_news.docked_5pct", "bad_news.docked_10pct",
     "bad_news.docked_15pct", "bad_news.weak_ties", "recovery.partial_offset", "peer.recent_ties",
 }
-SCENARIOS = ("asked-at-renewal", "head-to-head", "product-defect", "quickstart", "recovery-effort", "renewal-neglect",
+SCENARIOS = ("asked-at-renewal", "calibrate-telco", "head-to-head", "product-defect", "quickstart", "recovery-effort",
+             "renewal-neglect",
              "retention-vs-winback", "sensitivity-recovery", "small-gifts", "sweep-assumptions", "sweep-recovery",
              "upsell-satisfied", "wom-evidence", "wom-folklore")
 CALIBRATIONS = {

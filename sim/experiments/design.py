@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..scenario import Scenario, get_at, set_at, setting_path, validate
+from ..scenario.calibration import with_posterior_draw
 
 
 AUTO_BATCH = 8  # `replications: auto` runs batches of this many paired replications
@@ -66,6 +67,10 @@ def tasks_of(scenario: Scenario, point: int | None = None, runs=None, replicatio
     tasks = []
     for run in runs or scenario.groups.runs:
         firms, market = scenario.run_settings(run)
+        if scenario.posterior is not None:  # calibrated: replication r takes posterior draw r in every arm
+            tasks += [RunTask(run, r, seeds[r], tuple(f), m, point) for r in range(reps)
+                      for f, m in [with_posterior_draw(scenario, run, r, firms, market)]]
+            continue
         tasks += [RunTask(run, r, seeds[r], tuple(firms), market, point) for r in range(reps)]
     return tasks
 

@@ -91,9 +91,12 @@ def variants(scenario: Scenario, mode: str = "full") -> list[Variant]:
         kinds = [{p["kind"] for p in firm["policies"]} for firm in data["firms"]]
         added = set().union(*kinds) - set.intersection(*kinds)
     found = []
+    fitted = set(scenario.posterior.parameters) if scenario.posterior is not None else set()
     for row in uncertain():
         if not _paths(row.path, data):
             continue  # a policy the scenario does not run
+        if row.path in fitted:
+            continue  # fitted to the firm's data: each replication draws it from the posterior
         if row.owner == "market" and row.name in INERT and not INERT[row.name](scenario.market):
             continue
         if mode == "quick" and not (row.path in {f"market.{name}" for name in QUICK_MARKET}

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..market import Market
+from ..population import at_size
 from ..scenario import Scenario
 from .folder import atomic_write
 
@@ -29,7 +30,8 @@ def small_market(scenario: Scenario, run: str | None = None, n_people: int = PEO
     """A small market on a small world with the scenario's market and firm settings (baseline arm)."""
     groups = scenario.groups
     firms, settings = scenario.run_settings(run or (groups.runs[0] if groups.head_to_head else groups.baseline))
-    settings.update(n_people=n_people, network="small_world", edge_list_path=None)
+    firms, settings = at_size(firms, settings, n_people)
+    settings.update(network="small_world", edge_list_path=None)
     return Market(firms=firms, seed=scenario.seed, **settings)
 
 

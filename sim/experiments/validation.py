@@ -46,6 +46,7 @@ import yaml
 from ..formatting import markdown_table, text_table
 from ..customers import QUALITY
 from ..market import Market
+from ..population import at_size
 from ..phases.word_of_mouth import negative_reach
 from ..presets import EVIDENCE_WOM
 from ..scenario import SHIPPED, load_scenario
@@ -626,8 +627,8 @@ def scenario_churn(path: Path, size: Size) -> tuple[str, float, float]:
     scenario = load_scenario(path)
     groups = scenario.groups
     firms, market = scenario.run_settings(groups.runs[0] if groups.head_to_head else groups.baseline)
-    if size.scenario_people:
-        market["n_people"] = size.scenario_people
+    if size.scenario_people:  # the scenario in miniature (a firm stated in customers shrinks with it)
+        firms, market = at_size(firms, market, size.scenario_people)
     rates, exposure = [], 0.0
     for seed in range(size.scenario_seeds):
         monthly = Market(firms=firms, seed=seed, **market).run().monthly()

@@ -60,6 +60,10 @@ def verdicts(comparison: pd.DataFrame, scenario: Scenario, summary: pd.DataFrame
             wins = int((wide[group] > wide[base]).sum())
             sentence += f" {group} has more customers than {base} in {wins} of {len(wide)} replications."
         lines.append(sentence)
+    if scenario.posterior is not None:  # calibrated to the firm's data: the verdicts as probabilities
+        from .decision import given_the_data
+
+        lines += given_the_data(summary, scenario)
     return lines
 
 

@@ -29,7 +29,8 @@ from ..experiments.robustness import cost_sentence
 from ..experiments.run import replications_sentence
 from ..experiments.verdicts import comparison_rows
 from ..scenario import policy_data
-from . import plots
+from . import plots, posterior_section
+from .firm_size import market_sentence
 from .results import Results
 
 DPI = 110
@@ -139,13 +140,12 @@ def _percent(value: float) -> str:
 def describe(results: Results) -> list[str]:
     """The scenario in plain sentences (HTML-escaped)."""
     s, m = results.scenario, results.scenario.market
-    network = {"small_world": "small-world", "communities": "community", "scale_free": "scale-free"}.get(
-        m.network, str(m.network).replace("_", " "))
     e = html.escape
-    text = [e(f"{m.n_people:,} people live on a {network} social network (about {m.mean_degree} contacts each); "
-              f"{_percent(m.initial_customer_share)} of them are customers when the market starts, after "
-              f"{m.warm_up_months} warm-up months without policies. Contracts last {m.contract_months} months; "
-              f"the price is {m.price:g} {'' if s.currency == 'units' else s.currency + ' '}a month; NPV discounts profits at {_percent(m.discount_rate)} a year.")]
+    only = s.firms[0] if len(s.firms) == 1 else None  # one firm: its own contract and price, if it states them
+    months = only.contract_months if only is not None and only.contract_months is not None else m.contract_months
+    price = only.price if only is not None and only.price is not None else m.price
+    text = [e(f"{market_sentence(results)} Contracts last {months} months; "
+              f"the price is {price:g} {'' if s.currency == 'units' else s.currency + ' '}a month; NPV discounts profits at {_percent(m.discount_rate)} a year.")]
     text.append(e(results.churn_sentence()))
     firms = []
     for firm in s.firms:
@@ -211,6 +211,7 @@ def render(results: Results, images: dict[str, tuple[str, bytes]], problems: lis
         *(["<h2>What each verdict hinges on</h2>", "<ul>", *[f"<li>{e(line)}</li>" for line in results.robustness_lines],
            "</ul>", f'<p class="meta">{e(cost_sentence(manifest["robustness"]))} Every variant is in robustness.csv; '
            'the figure below shows the largest.</p>'] if results.robustness_lines else []),
+        *posterior_section.run_section(results),  # a calibrated scenario: what it was fitted to
         "<h2>Comparison</h2>", _table_html(results),
         '<p class="meta">Means over the replications at the horizon; differences are paired, with 95% intervals '
         f'in brackets. Money is in {e(_money_words(s))}; K = thousand, M = million.</p>',

@@ -178,7 +178,8 @@ class Results:
 
     def churn_sentence(self) -> str:
         """The baseline's simulated churn beside the published churn of the scenario's sector."""
-        return churn_sentence(self.scenario.sector, self.baseline, stats.baseline_churn(self.timeseries, self.scenario))
+        return churn_sentence(self.scenario.sector, self.baseline, stats.baseline_churn(self.timeseries, self.scenario),
+                              calibrated=self.scenario.posterior is not None)
 
     # --- pictures ---------------------------------------------------------------------------------
     def figures(self) -> dict[str, Callable]:

@@ -52,6 +52,7 @@ def run(market) -> None:
     c.complained[complainers] = True
     market.tally.add_by_firm("complaints", c.firm[complainers])
     market.for_each_policy("on_complaints", complainers)
+    market.tally.add_by_firm("complaints_resolved", c.firm[complainers[c.resolved[complainers]]])
     market.for_each_policy("after_experience", members)
 
     # pushed into dissatisfaction by a contact of the firm, after the month's first decision

@@ -181,6 +181,7 @@ def run(market) -> None:
         (c.satisfaction[members] >= p.delighted_above) | (c.loyalty[members] >= p.loyal_above)
     ]
     advocates = advocates[market.streams.chance("refers", month, advocates, p.referral_probability)]
+    c.last_referral[advocates] = month  # "did you recommend us?" (sim.observations)
     reach = np.full(advocates.size, p.referral_reach)
     sender, pos_listener, pos_strong = sample_contacts(market, advocates, reach, "referral_listeners")
     pos_about = c.firm[advocates][sender].astype(np.int64)

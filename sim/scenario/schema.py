@@ -26,6 +26,7 @@ from ..firm import Firm
 from ..parameters import MarketParameters
 from ..policies import Policy, check_together, make_policy
 from ..sectors import SectorName
+from .calibration import Calibrate, Observed, Posterior, check_sections
 
 ARM_NAME = pattern(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,59}$",
                    "letters, digits and _ . + - (at most 60, starting with a letter or digit)")
@@ -367,6 +368,13 @@ class Scenario(BaseModel):
         None, exclude=True, description="uncertain settings and their ranges, for `grapevine sensitivity`")
     sweep: Sweep | None = Field(  # not part of a run: kept out of resolved() and digest()
         None, exclude=True, description="a grid or sample of settings, for `grapevine sweep`")
+    # --- the firm's own data (sim/scenario/calibration.py, docs/CALIBRATION.md) ---
+    observed: Observed | None = Field(  # not part of a run
+        None, exclude=True, description="the firm's own figures, for `grapevine calibrate`")
+    calibrate: Calibrate | None = Field(  # not part of a run
+        None, exclude=True, description="the free parameters and their priors, for `grapevine calibrate`")
+    posterior: Posterior | None = Field(
+        None, description="written by `grapevine calibrate`: each replication draws the fitted parameters from it")
 
     @field_validator("replications")
     @classmethod
@@ -377,6 +385,7 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        self._size_from_customers()
         names = [firm.name for firm in self.firms]
         for i, name in enumerate(names):
             if name in names[:i]:
@@ -389,6 +398,7 @@ class Scenario(BaseModel):
                 raise Located(("compare", "arms"), "head_to_head compares the firms: remove arms (or use kind: arms)")
             if c.baseline is not None and c.baseline not in names:
                 raise Located(("compare", "baseline"), f"{c.baseline!r} is not a firm: choose one of {', '.join(names)}")
+            check_sections(self)
             return self
         if len(c.arms) < 2:
             raise Located(("compare", "arms"), "an arms comparison needs two or more arms")
@@ -415,7 +425,24 @@ class Scenario(BaseModel):
                 self.run_settings(arm.name)
             except Located as error:
                 raise Located(where + error.loc, error.message) from None
+        check_sections(self)  # observed, calibrate, posterior (sim/scenario/calibration.py)
         return self
+
+    def _size_from_customers(self) -> None:
+        """Firms stated in their own numbers (customers at month 0): the market's people follow
+        (`sim.population`); n_people written as well must agree."""
+        from ..population import sized
+
+        market = self.market.model_dump(mode="json", exclude_unset=False)
+        given = market["n_people"] if "n_people" in self.market.model_fields_set else None
+        try:
+            settings = sized({**market, "n_people": given}, self.firms)
+        except ValueError as error:
+            field = str(error).split(":", 1)[0].split(" ", 1)[0]
+            where = ("market", field) if field in MarketParameters.model_fields else ("firms",)
+            raise Located(where, str(error).split(": ", 1)[1] if field in ("customers", "penetration") else str(error))
+        if settings["n_people"] is not None and settings["n_people"] != self.market.n_people:
+            self.market = self.market.model_copy(update={"n_people": settings["n_people"]})
 
     # --- what the experiment needs -------------------------------------------------
     @property
@@ -467,7 +494,12 @@ class Scenario(BaseModel):
 
     def resolved(self) -> dict:
         """Every setting, defaults included, as plain JSON data (the manifest keeps this)."""
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        if data.get("posterior") is None:  # a scenario without one reads (and hashes) as before
+            data.pop("posterior", None)
+        if any(f.customers is not None for f in self.firms) and self.market.network != "edge_list":
+            data["market"].pop("n_people")  # it follows from the customers: a change of them moves it
+        return data
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.resolved(), sort_keys=True).encode()).hexdigest()

@@ -21,6 +21,7 @@ from typing import Any
 from ...errors import InputError
 from ...experiments.design import replication_seed
 from ...policies import Lever, Policy
+from ...population import at_size
 
 MAX_SIDES = 3  # columns a projector shows side by side
 START_PEOPLE = 5_000  # a bigger scenario starts at this size (the slider goes further)
@@ -312,7 +313,9 @@ def run_of(settings: dict, values: dict, run: str) -> tuple[list[dict], dict, in
     firms, market = copy.deepcopy(base["firms"]), dict(base["market"])
     shared = {name: value for name, value in values["shared"].items() if name not in settings["own"].get(run, ())}
     below, above = settings["reach_spread"]
-    for name in ("n_people", "months", "contract_months"):
+    if "n_people" in shared:  # firms stated in customers shrink or grow with the people (sim.population)
+        firms, market = at_size(firms, market, int(shared["n_people"]))
+    for name in ("months", "contract_months"):
         if name in shared:
             market[name] = int(shared[name])
     for name in ("complaint_probability", "relay_probability"):
