@@ -168,7 +168,7 @@ def test_every_snake_case_name_model_md_mentions_exists_in_the_code():
     code = _code_words()
     # a variable with its subscript (`quality_f`, `talks_negative_i`) names the variable
     names = {name if name in code else re.sub(r"_[a-z]{1,2}$", "", name) for name in SNAKE.findall(_prose())}
-    missing = sorted(names - code)
+    missing = sorted(name for name in names - code if f"{name}_" not in code)  # f"landing_added_{k}" in code
     assert not missing, f"docs/MODEL.md names what the code does not have: {missing}"
 
 
