@@ -14,8 +14,14 @@ COSTS = ("service",)  # the cost to serve
 EVENTS = (
     "acquired_advertising", "acquired_referral", "acquired_win_back",
     "churned_renewal", "churned_contract_break", "churned_no_contract", "switched_out",
-    "complaints", "complaints_resolved", "messages_negative", "messages_relayed", "messages_positive",
-    "messages_defended", "service_failures", "negative_talkers", "negative_listeners",  # what happened, for a narrator
+    "complaints", "complaints_resolved", "messages_negative",
+    # negative messages by the cause of the teller's dissatisfaction (sim.customers.CAUSES), and
+    # second-hand (relayed by rejecters): together they are messages_negative
+    "messages_negative_failure", "messages_negative_quality", "messages_negative_price", "messages_negative_contact",
+    "messages_relayed", "messages_positive", "messages_defended",
+    # answers of asked contacts, by what they said about their firm (solicited word of mouth)
+    "answers_positive", "answers_neutral", "answers_negative",
+    "service_failures", "negative_talkers", "negative_listeners",  # what happened, for a narrator
     "customers_landed",
 )
 

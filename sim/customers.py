@@ -25,6 +25,13 @@ MOODS = ("dissatisfied", "neutral", "satisfied", "delighted")
 INITIAL, ADVERTISING, REFERRAL, WIN_BACK = 0, 1, 2, 3
 CHANNELS = ("initial", "advertising", "referral", "win_back")
 
+# What made a customer newly dissatisfied this month (`talk_cause`; NO_CAUSE: not newly dissatisfied):
+# a service failure; the month's service below expectation without a failure; a rise of the price
+# they pay (a discount that ended); a contact of the firm's (an upsell pushed on an unhappy customer)
+FAILURE, QUALITY, PRICE, CONTACT = 0, 1, 2, 3
+CAUSES = ("failure", "quality", "price", "contact")
+NO_CAUSE = -1
+
 
 class Customers:
     """State arrays. Attributes are documented where they are declared."""
@@ -57,10 +64,12 @@ class Customers:
         self.satisfaction_before = np.zeros(n)  # satisfaction when the month began
         self.experience = np.zeros(n)  # the service this month (quality units)
         self.surprise = np.zeros(n)  # delight beyond the service this month (a gift), in quality units
+        self.price_rise = np.zeros(n)  # rise of the price paid this month, a share of the list price (a discount ended)
         self.failed = np.zeros(n, bool)
         self.complained = np.zeros(n, bool)
         self.resolved = np.zeros(n, bool)  # their complaint was resolved this month
         self.talks_negative = np.zeros(n, bool)  # will tell peers about a bad experience this month
+        self.talk_cause = np.full(n, NO_CAUSE, np.int8)  # what made them newly dissatisfied this month (CAUSES)
         self.last_referral = np.full(n, NEVER, np.int32)  # the last month they recommended their firm (since joining)
         # the policies' own (sim.policies.State), in the order added
         self.states: tuple = ()
@@ -78,9 +87,11 @@ class Customers:
     def start_month(self) -> None:
         self.failed[:] = False
         self.surprise[:] = 0.0
+        self.price_rise[:] = 0.0
         self.complained[:] = False
         self.resolved[:] = False
         self.talks_negative[:] = False
+        self.talk_cause[:] = NO_CAUSE
 
     @property
     def is_customer(self) -> np.ndarray:

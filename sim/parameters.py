@@ -94,8 +94,8 @@ class MarketParameters(BaseModel):
     # --- Service experience and satisfaction --------------------------------
     quality_noise: float = P(
         0.08, "quality units (0-1)", "modelling choice: month-to-month spread of service",
-        judgement(0.04, 0.12, "judgement: half to one and a half times the default; most negative talk starts "
-                              "from this noise (issue 12), so it matters"), ge=0, le=1
+        judgement(0.04, 0.12, "judgement: half to one and a half times the default; beyond the zone of tolerance "
+                              "it dissatisfies without a problem (the quality cause of negative talk)"), ge=0, le=1
     )
     poorly_served_share: float = P(
         0.0, "share of people", "Goldenberg et al. 2007 disappointed adopters: a product that fails 2% of a market",
@@ -103,8 +103,25 @@ class MarketParameters(BaseModel):
         ge=0, le=1,
     )
     failure_severity: float = P(
-        0.5, "quality units (0-1)", "modelling choice: a failure halves the experienced quality",
-        judgement(0.3, 0.7, "judgement: a failure costs a third to two thirds of the month's quality"), ge=0, le=1
+        0.7, "share of satisfaction lost (at loyalty 0)",
+        "modelling choice: one failure makes a typical customer unhappy; a share, so loyalty can soften it",
+        judgement(0.5, 0.9, "judgement: from half (a typical customer, 0.7, lands just under dissatisfied_below "
+                            "0.4 only when not loyal) to nine tenths (nearly everyone unhappy, as the amount "
+                            "rule of before issue 12 made 97.5% of failures)"), ge=0, le=1
+    )
+    tolerance_zone: float = P(
+        0.1, "quality units (0-1)",
+        "Zeithaml, Berry & Parasuraman 1993: between desired and adequate service lies a zone of tolerance",
+        judgement(0.05, 0.15, "the zone is a concept, not a size (Zeithaml et al. 1993 give none); judgement: "
+                              "about one to two standard deviations of the month's service (quality_noise 0.08), "
+                              "so ordinary months pass and a clearly worse one is felt"), ge=0, le=1
+    )
+    price_weight: float = P(
+        0.5, "quality units per share of the price",
+        "Kalyanaram & Winer 1995: a price above the reference price is felt as a loss",
+        judgement(0.25, 1.0, "Kalyanaram & Winer 1995 give the mechanism (reference prices), not the size in "
+                             "quality units; judgement: a discount of 20% ending feels like a service 5% to 20% "
+                             "worse, before loss aversion"), ge=0
     )
     satisfaction_memory: float = P(
         0.5, "weight on last month", "modelling choice: one failure makes a typical customer unhappy",
@@ -178,10 +195,11 @@ class MarketParameters(BaseModel):
         judgement(0.9, 0.98, "judgement: a half-life of half a year to three years"), ge=0, lt=1
     )
     complaint_venting: float = P(
-        0.6, "share of grievance kept by an unanswered complainer",
+        0.45, "share of grievance kept by an unanswered complainer",
         "TARP: complained-unsatisfied 46% vs silent 37% repurchase",
-        tuned(0.4, 0.8, "tuned by hand: 0.8 (d89dcdf), 0.7 (d4e6b9b), 0.6 (56e1ab1) until renewal after an "
-                        "unanswered complaint came near TARP's 46%; range judgement",
+        tuned(0.3, 0.6, "tuned by hand: 0.8 (d89dcdf), 0.7 (d4e6b9b), 0.6 (56e1ab1), 0.45 (issue 12: failures now "
+                        "take a share of satisfaction) until renewal after an unanswered complaint came near TARP's "
+                        "46%; range judgement",
               "tarp.complained_unresolved", BENCH), ge=0, le=1
     )
 
@@ -213,6 +231,24 @@ class MarketParameters(BaseModel):
     )
     relay_reach: int = P(1, "peers", "modelling choice: second-hand news goes to a close contact",
                          judgement(1, 3, "judgement: up to the referral reach"), ge=1, le=10_000)
+    quality_talk_share: float = P(
+        0.25, "chance relative to negative_talk_probability",
+        "TARP/Goodman: dissatisfaction and bad word of mouth follow problems customers experienced",
+        judgement(0.0, 0.5, "no study measures how often dissatisfaction without a problem is talked about; "
+                            "TARP/Goodman tie negative word of mouth to problems, so well under the problem rate: "
+                            "from never to half as often"), ge=0, le=1
+    )
+    asked_contacts: int = P(
+        2, "contacts asked", "modelling choice: a few friends asked before a decision (the seed's story: one)",
+        judgement(1, 4, "no study counts how many people one asks before choosing a provider; judgement: one "
+                        "friend to a handful, the referral reach of a few close contacts"), ge=0, le=1000
+    )
+    asked_weight: float = P(
+        2.0, "weight relative to an unprompted message",
+        "East, Hammond & Lomax 2008: advice sought moves brand choice more than advice not sought",
+        judgement(1.0, 3.0, "East, Hammond & Lomax 2008 give the direction, not a ratio in our units; judgement: "
+                            "as much as unprompted talk to three times as much"), ge=0
+    )
     negative_talk_probability: float = P(
         1.0, "probability", "folklore default; 0.31 in Wharton/Verde 2006",
         judgement(0.31, 1.0, "folklore premise 1 (everyone unhappy talks); Wharton/Verde 2006 measured 0.31"),
@@ -266,11 +302,12 @@ class MarketParameters(BaseModel):
         decision("the contract the firms offer (EU Code Art. 105: at most 24 months)"), ge=0, le=120
     )
     base_churn: float = P(
-        0.006, "per month, typical customer with no problem",
+        0.008, "per month, typical customer with no problem",
         "tuned to TARP's ~88% renewal after a problem-free contract and to the sector's churn",
-        tuned(0.004, 0.008, "tuned by hand: 0.012 (d89dcdf), 0.007 (d4e6b9b), 0.006 (56e1ab1) until renewal "
-                            "after a problem-free contract came near 88% and market churn inside the postpaid band; "
-                            "range judgement (+/- a third)",
+        tuned(0.0055, 0.0105, "tuned by hand: 0.012 (d89dcdf), 0.007 (d4e6b9b), 0.006 (56e1ab1), 0.008 (issue "
+                              "12: ordinary service variation inside the zone of tolerance no longer dissatisfies) "
+                              "until renewal after a problem-free contract came near 88% and market churn inside the "
+                              "postpaid band with margin; range judgement (+/- a third)",
               ("tarp.no_problem", "sector_churn.*"), BENCH), ge=0, le=1
     )
     churn_satisfaction: float = P(
@@ -278,9 +315,9 @@ class MarketParameters(BaseModel):
         judgement(2.0, 6.0, "judgement"), ge=0
     )
     churn_grievance: float = P(
-        5.0, "log-hazard per unit of grievance", "tuned to TARP: 37% renew after a silent problem",
-        tuned(3.5, 6.5, "tuned by hand: 2.0 (d89dcdf), 4.0 (d4e6b9b), 4.5 (323299c), 5.0 (56e1ab1) until renewal "
-                        "after a silent problem came near TARP's 37%; range judgement",
+        5.6, "log-hazard per unit of grievance", "tuned to TARP: 37% renew after a silent problem",
+        tuned(4.0, 7.0, "tuned by hand: 2.0 (d89dcdf), 4.0 (d4e6b9b), 4.5 (323299c), 5.0 (56e1ab1), 5.6 (issue 12) "
+                        "until renewal after a silent problem came near TARP's 37%; range judgement",
               "tarp.silent_problem", BENCH), ge=0
     )
     churn_loyalty: float = P(
@@ -299,9 +336,10 @@ class MarketParameters(BaseModel):
               "peer.hazard_ratio", CHECK), ge=0
     )
     peer_defection_memory: float = P(
-        0.5, "kept per month", "Nitzan & Libai 2011: exponential decay, strongest first month",
-        judgement(0.2, 0.6, "Nitzan & Libai 2011 give the shape, not the rate; Haenlein 2013 (the effect is gone "
-                            "within about five weeks) argues for the low end; judgement"), ge=0, lt=1
+        0.2, "kept per month", "Nitzan & Libai 2011: exponential decay; Haenlein 2013: gone within about five weeks",
+        judgement(0.1, 0.5, "Nitzan & Libai 2011 give the shape, not the rate; Haenlein 2013 (only contacts who "
+                            "left less than about five weeks before) sets the default at the low end (0.5 until "
+                            "issue 12; check-model row peer.recent_ties); judgement"), ge=0, lt=1
     )
     contract_break_below: float = P(
         0.25, "satisfaction", "modelling choice: only the very unhappy break a contract",

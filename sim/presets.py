@@ -14,9 +14,12 @@ summarised in mission-anchors.md section 3:
   anyone; those who told, told about 4 people on average (8% of all told one person, 8% two,
   6% six or more).
 - East, Hammond & Wright 2007: positive word of mouth is about three times as frequent as
-  negative. With a tenth of the folklore's negative talk, the default referrals give too few
-  positive messages per negative one, so the preset lets each referral reach 5 contacts
-  instead of 3 (`referral_reach`, a judgement in the defaults), chosen by hand for the 3:1.
+  negative. With a tenth of the folklore's talk per unhappy customer, and since issue 12
+  fewer unhappy customers (ordinary variation of the service inside the zone of tolerance
+  no longer dissatisfies), the default referrals give too many positive messages per
+  negative one, so the preset lets each referral reach 1 contact instead of 3
+  (`referral_reach`, a judgement in the defaults), chosen by hand for the 3:1 (it was 5
+  before issue 12, when four fifths of the bad news came from that variation).
   `referral_probability` is kept. The expected Bass referral signal does not depend on the
   reach (it is normalised by it); a wider reach spreads more positive attitude.
 
@@ -35,5 +38,5 @@ EVIDENCE_WOM: dict = {
     "negative_reach_min": 1,            # ... about 4 people on average, heavy-tailed:
     "negative_reach_max": 7,            # geometric from 1 with the mean of 1..7, which is 4
     "negative_reach_distribution": "geometric",
-    "referral_reach": 5,                # East et al. 2007: positive talk ~3x negative (chosen by hand for it)
+    "referral_reach": 1,                # East et al. 2007: positive talk ~3x negative (chosen by hand for it)
 }

@@ -229,7 +229,7 @@ def test_a_wave_of_failures_is_told_and_ordinary_months_are_not():
 
 
 def test_the_month_counts_failures_talkers_and_listeners():
-    market = Market(seed=4, n_people=800, failure_rate=0.1, agent_view_limit=0)
+    market = Market(seed=4, n_people=800, failure_rate=0.1, agent_view_limit=0, warm_up_months=0)  # customers left to fail
     c = market.customers
     market.step()
     m = market.metrics

@@ -131,3 +131,63 @@ def test_readme_commands_run_as_written(tmp_path):
         args = command.split()[1:]
         done = subprocess.run([str(grapevine), *args], cwd=tmp_path, capture_output=True, text=True, timeout=1200)
         assert done.returncode == 0, (command, done.stderr[-2000:])
+
+
+# --- the prose of docs/MODEL.md names settings that exist, with the values they have (issue 12) ---
+# Conventions of MODEL.md: "`name` 0.9" states a default; "`name=0.05`" is a value set for an
+# experiment or a docking, and the Bass docking row (section 10, rung 1) lists exactly the
+# settings `sim.experiments.validation.BASS` runs.
+import re  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from sim.experiments import validation  # noqa: E402
+
+SNAKE = re.compile(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`")
+STATED_DEFAULT = re.compile(r"`([a-z][a-z0-9_]*)` (\d+(?:\.\d+)?)\b")
+SET_VALUE = re.compile(r"`([a-z][a-z0-9_]*)=([^`]+)`")
+
+
+def _prose() -> str:
+    """MODEL.md without its generated parameter tables (checked by the tests above)."""
+    text = MODEL_MD.read_text(encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("make_model_tables", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return text[: text.index(module.START)] + text[text.index(module.END):]
+
+
+def _code_words() -> set[str]:
+    words = set()
+    for path in (ROOT / "sim").rglob("*.py"):
+        words |= set(re.findall(r"[a-z][a-z0-9_]*", path.read_text(encoding="utf-8")))
+    return words
+
+
+def test_every_snake_case_name_model_md_mentions_exists_in_the_code():
+    code = _code_words()
+    # a variable with its subscript (`quality_f`, `talks_negative_i`) names the variable
+    names = {name if name in code else re.sub(r"_[a-z]{1,2}$", "", name) for name in SNAKE.findall(_prose())}
+    missing = sorted(name for name in names - code if f"{name}_" not in code)  # f"landing_added_{k}" in code
+    assert not missing, f"docs/MODEL.md names what the code does not have: {missing}"
+
+
+def test_every_default_model_md_states_is_the_codes_default():
+    defaults = MarketParameters()
+    stated = [(name, float(value)) for name, value in STATED_DEFAULT.findall(_prose())
+              if name in MarketParameters.model_fields]
+    assert len(stated) >= 2  # the check has something to check
+    wrong = [(name, value, getattr(defaults, name)) for name, value in stated if getattr(defaults, name) != value]
+    assert not wrong, f"docs/MODEL.md states defaults the code does not have (name, stated, code): {wrong}"
+
+
+def test_model_md_lists_exactly_the_settings_of_the_bass_docking():
+    row = next(line for line in _prose().splitlines() if line.startswith("| 1 | **Bass docking**"))
+    stated = {name: value.strip('"') for name, value in SET_VALUE.findall(row)}
+    assert set(stated) == set(validation.BASS)
+    for name, value in stated.items():
+        code = validation.BASS[name]
+        if isinstance(code, str):
+            assert value == code, name
+        else:
+            assert np.isclose(eval(value, {}), code), (name, value, code)  # "0.03/12": numbers only

@@ -37,17 +37,19 @@ UNIT_INTERVAL = [  # shares, probabilities, weights and thresholds: [0, 1]
     "rejecter_attitude", "negative_talk_probability", "referral_probability", "positive_message_weight",
     "negative_message_weight", "defence_damping", "attitude_memory", "referred_loyalty_bonus", "imitation",
     "base_churn", "contract_break_below", "contract_break_probability", "discount_rate",
+    "tolerance_zone", "quality_talk_share",
 ]
 MEMORIES = ["satisfaction_memory", "grievance_memory", "peer_defection_memory"]  # [0, 1): 1 would never forget
 NON_NEGATIVE = [  # sensitivities, weights and log-hazards without an upper bound
     "strong_tie_weight", "weak_tie_weight", "disconfirmation_sensitivity", "performance_weight",
     "attitude_on_joining", "churn_satisfaction", "churn_grievance", "churn_loyalty", "churn_attitude", "churn_price",
-    "peer_defection_effect", "contract_break_penalty_months", "switching_propensity",
+    "peer_defection_effect", "contract_break_penalty_months", "switching_propensity", "price_weight", "asked_weight",
 ]
 WHOLE_NUMBERS = {  # name: (smallest, largest)
     "n_people": (2, 50_000_000), "months": (1, 1200), "warm_up_months": (0, 600), "mean_degree": (2, 1000),
     "community_size": (2, 100_000), "negative_reach_min": (0, 10_000), "negative_reach_max": (0, 10_000),
     "relay_reach": (1, 10_000), "referral_reach": (1, 10_000), "contract_months": (0, 120),
+    "asked_contacts": (0, 1000),
 }
 EXPECTED_BOUNDS = {
     **{name: {"ge": 0, "le": 1} for name in UNIT_INTERVAL},

@@ -25,8 +25,7 @@ def gifts_scenario(**extra) -> Scenario:
         "name": "gifts", "seed": 4, "replications": 3, "currency": "EUR", "market": SMALL,
         "firms": [{"name": "Telco", "policies": ["RenewalCall"]}],
         "compare": {"arms": [{"name": "plain"}, {"name": "gifts", "add": [{"kind": "SmallGifts", "value_share": 0.01}]}]},
-        **extra,
-    })
+    } | extra)
 
 
 # --- arms differ only in what they say ------------------------------------------------------------
@@ -87,7 +86,11 @@ def test_auto_replications_stop_at_the_same_point_for_the_same_seed(tmp_path):
 
 
 def test_auto_replications_really_run_the_replications_they_report(tmp_path):
-    scenario = gifts_scenario(replications="auto", max_replications=16, precision={"points": 1e-6, "money": 1e-6})
+    # a gift too small to give a clear verdict in 8 replications (0.01 of the price was clear under
+    # issue 12's model), and a precision no run can reach
+    scenario = gifts_scenario(replications="auto", max_replications=16, precision={"points": 1e-6, "money": 1e-6},
+                              compare={"arms": [{"name": "plain"}, {"name": "gifts", "add": [
+                                  {"kind": "SmallGifts", "value_share": 0.0005}]}]})
     results = sim.run_scenario(scenario, out=tmp_path / "run")
     used = results.manifest["replications"]["used"]
     assert used == 16  # an unreachable precision: it runs to the cap

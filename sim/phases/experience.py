@@ -1,17 +1,28 @@
 """Phase 1: every customer uses the service; satisfaction, expectation and loyalty move.
 
-Satisfaction follows expectation-disconfirmation (Oliver 1980): the experience is compared
-with what the customer expected; a shortfall weighs `loss_aversion` times a surplus
-(Tversky & Kahneman 1992); loyal customers absorb part of a failure (forgiveness).
-Expectations adapt to the service experienced, so a surprise repeated stops surprising.
-A delight beyond the service (`customers.surprise`, e.g. a gift) adds to what is felt
-without raising expectations of the service; gifts keep their own expectation.
+Satisfaction follows expectation-disconfirmation (Oliver 1980): the month's service is
+compared with what the customer expected. A difference inside the zone of tolerance
+(`tolerance_zone`: Zeithaml, Berry & Parasuraman 1993) is taken in the customer's stride;
+only what lies beyond it is felt, a shortfall `loss_aversion` times as much as a surplus
+(Tversky & Kahneman 1992). So ordinary month-to-month variation of the service rarely
+dissatisfies anyone; problems do (TARP/Goodman: dissatisfaction and bad word of mouth
+follow problems customers experienced). Expectations adapt to the service experienced, so a
+surprise repeated stops surprising. A delight beyond the service (`customers.surprise`, e.g.
+a gift) adds to what is felt without raising expectations of the service; gifts keep their
+own expectation. A rise in the price a customer pays (`customers.price_rise`, e.g. a
+discount that ended) is felt as a loss (reference prices: Kalyanaram & Winer 1995).
 Performance also counts in itself (Churchill & Surprenant 1982): service above the
-category's `quality_norm` pleases even once it is expected, so a better firm keeps happier
-customers after the surprise has faded. Satisfaction is an exponential average settling at
-each person's temperament when expectations are met by a service of normal quality. Loyalty
-grows slowly while satisfied and erodes while unhappy. The service fails the poorly served
-(`poorly_served_share` of people: a defect, a badly covered area) every month.
+category's `quality_norm` pleases even once it is expected. Satisfaction is an exponential
+average settling at each person's temperament when expectations are met by a service of
+normal quality.
+
+A service failure is an incident on top of the month's service: it takes away
+`failure_severity` of the customer's satisfaction, less the share loyalty forgives
+(`forgiveness` x loyalty: East et al. 2008, people resist bad news about brands they
+favour). A share, not an amount, so a failure never drives anyone to the floor and a loyal
+customer visibly loses less. The service fails the poorly served (`poorly_served_share` of
+people: a defect, a badly covered area) every month. Loyalty grows slowly while satisfied
+and erodes while unhappy.
 """
 
 from __future__ import annotations
@@ -33,17 +44,19 @@ def run(market) -> None:
     c.failed[members] = failed
     c.failures[members] += failed
     market.tally.add_by_firm("service_failures", firm[failed])
-    c.experience[members] = quality - p.failure_severity * failed
+    c.experience[members] = quality
     market.for_each_policy("shape_experience", members)
 
     experience = c.experience[members]
     loyalty = c.loyalty[members]
     gap = experience - c.expectation[members]
-    felt = np.where(gap >= 0, gap, p.loss_aversion * gap)
-    felt = np.where(failed, felt * (1.0 - p.forgiveness * loyalty), felt) + c.surprise[members]
+    beyond = np.sign(gap) * np.maximum(np.abs(gap) - p.tolerance_zone, 0.0)  # outside the zone of tolerance
+    felt = np.where(beyond >= 0, beyond, p.loss_aversion * beyond) + c.surprise[members]
+    felt -= p.loss_aversion * p.price_weight * c.price_rise[members]
     performance = p.performance_weight * (experience - p.quality_norm)
     target = np.clip(c.temperament[members] + p.disconfirmation_sensitivity * felt + performance, 0.0, 1.0)
     satisfaction = p.satisfaction_memory * c.satisfaction[members] + (1 - p.satisfaction_memory) * target
+    satisfaction *= 1.0 - p.failure_severity * (1.0 - p.forgiveness * loyalty) * failed
     c.satisfaction[members] = satisfaction
     c.expectation[members] += p.expectation_adaptation * (experience - c.expectation[members])
 

@@ -1,9 +1,11 @@
-"""Phase 3: word of mouth, counted by firm and kind; what people hear moves their attitudes.
+"""Phase 3: word of mouth, told and asked for, counted by firm and kind; what people hear moves
+their attitudes.
 
 - Negative: a customer who became dissatisfied this month (and was not put right) tells k
   contacts, k uniform on `negative_reach_min..max` (the 10-15 of TARP folklore) or, with
   `negative_reach_distribution: geometric`, geometric from the min with the same mean (the
-  survey's heavy tail), capped by their number of contacts.
+  survey's heavy tail), capped by their number of contacts. Counted by the cause of the
+  dissatisfaction (`customers.CAUSES`, phase 2) and, apart, relayed (second-hand).
 - Positive (referrals): delighted or loyal customers recommend their firm, with
   `referral_probability` a month, to `referral_reach` contacts. Neutral and merely
   satisfied customers tell nobody.
@@ -12,6 +14,15 @@
   `relay_probability` a month (Goldenberg et al. 2007; off by default: no measured rate).
 - Defence: negative talk about a firm reaching someone who has a loyal customer of that
   firm among their contacts loses `defence_damping` of its effect (Colliander & Wien 2013).
+- Asked (solicited): people about to decide ask `asked_contacts` contacts about their provider:
+  customers whose contract ends this month, customers weighing a break (satisfaction below
+  `contract_break_below`) and prospects shopping (drawn with this month's Bass trigger, their
+  advertising plus the referrals they heard). An asked contact who is a customer answers by
+  their mood: the delighted and the satisfied speak well of their firm, the dissatisfied warn
+  about it, the neutral say little. An answer weighs `asked_weight` times an unprompted message
+  (East, Hammond & Lomax 2008: advice sought moves brand choice more than advice not sought),
+  and it enters the same attitudes and referral signal, so it weighs in the renewal decision
+  (phase 4), the choice of where to switch and joining (phase 5).
 - A message over a strong tie weighs `strong_tie_weight`, over a weak tie `weak_tie_weight`
   (Goldenberg, Libai & Muller 2001).
 
@@ -23,6 +34,10 @@ contacts", the Bass imitation signal) for the acquisition phase.
 from __future__ import annotations
 
 import numpy as np
+
+from ..customers import CAUSES, NO_FIRM
+
+RELAYED = len(CAUSES)  # the cause code of second-hand bad news, after the first-hand causes
 
 
 def sample_contacts(market, talkers: np.ndarray, counts: np.ndarray, decision: str):
@@ -82,38 +97,83 @@ def _heard(market, listener, firm, weight) -> np.ndarray:
     return np.bincount(listener * k + firm, weights=weight, minlength=n * k).reshape(n, k)
 
 
+def referral_signal(market, heard_positive: np.ndarray) -> np.ndarray:
+    """Positive messages heard, in units of "advocates among one's contacts" (the Bass imitation signal)."""
+    p = market.parameters
+    return heard_positive / (p.referral_probability * p.referral_reach or 1.0)
+
+
+def askers(market, signal: np.ndarray) -> np.ndarray:
+    """Who asks contacts about their provider this month: customers whose contract ends now (the
+    renewal decision) or who weigh a break (satisfaction below `contract_break_below`), and
+    prospects shopping, each with the chance that advertising and this month's referrals put
+    them in the market (the Bass trigger before attitudes hold anyone back)."""
+    c, p, month = market.customers, market.parameters, market.month
+    if p.asked_contacts == 0:
+        return np.zeros(0, np.int64)
+    members = np.flatnonzero(c.is_customer)
+    deciding = members[(c.contract_end[members] == month) | (c.satisfaction[members] < p.contract_break_below)]
+    prospects = np.flatnonzero(~c.is_customer)
+    trigger = np.clip(market.firm_advertising[None, :] + p.imitation * signal[prospects], 0.0, 1.0)
+    shopping = market.streams.chance("shops", month, prospects, 1.0 - np.prod(1.0 - trigger, axis=1))
+    return np.concatenate((deciding, prospects[shopping]))
+
+
+def answers(market, asking: np.ndarray):
+    """(answerer, asker, strong tie, firm talked about, valence +1/0/-1) for every asked contact who
+    is a customer: the delighted and satisfied speak well of their firm, the dissatisfied warn."""
+    c, p = market.customers, market.parameters
+    sender, contact, strong = sample_contacts(market, asking, np.full(asking.size, p.asked_contacts), "asked_contacts")
+    customer = c.firm[contact] != NO_FIRM
+    sender, contact, strong = sender[customer], contact[customer], strong[customer]
+    satisfaction = c.satisfaction[contact]
+    valence = np.where(satisfaction >= p.satisfied_above, 1, np.where(satisfaction < p.dissatisfied_below, -1, 0))
+    return contact, asking[sender], strong, c.firm[contact].astype(np.int64), valence
+
+
+def _defended(market, speaker: np.ndarray, listener: np.ndarray, about: np.ndarray) -> np.ndarray:
+    """Per negative message: 1 (or a share, under complete mixing) if the listener has a loyal
+    customer of the firm among their contacts other than the speaker (Colliander & Wien 2013)."""
+    c, p, net = market.customers, market.parameters, market.network
+    defended = np.zeros(about.size)
+    talker_weight = net.nominal_degree / max(net.n - 1, 1) if net.complete else 1.0
+    for firm in np.unique(about):  # loop over firms, not people
+        loyal = (c.firm == firm) & (c.loyalty >= p.loyal_above)
+        defenders = net.count_among_contacts(loyal)
+        these = about == firm
+        # the talker is one of the listener's contacts but does not defend against themselves
+        others = defenders[listener[these]] - talker_weight * loyal[speaker[these]]
+        defended[these] = np.clip(others, 0.0, 1.0)
+    return defended
+
+
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
     tie_weight = np.array([p.weak_tie_weight, p.strong_tie_weight])
+    tally = market.tally
 
-    # negative talk: first-hand from this month's unhappy customers, second-hand from rejecters
+    # negative talk: first-hand from this month's newly dissatisfied, second-hand from rejecters
     talkers = np.flatnonzero(c.talks_negative & c.is_customer)
     reach = negative_reach(market, talkers)
     sender, listener, strong = sample_contacts(market, talkers, reach, "negative_listeners")
     speaker, about = talkers[sender], c.firm[talkers][sender].astype(np.int64)
+    cause = c.talk_cause[talkers][sender].astype(np.int64)
     relayers, relayed = relaying_rejecters(market)
     if relayers.size:
         sender, heard_by, by_strong = sample_contacts(
             market, relayers, np.full(relayers.size, p.relay_reach), "relay_listeners")
-        market.tally.add_by_firm("messages_relayed", relayed[sender])
         speaker, listener = np.concatenate((speaker, relayers[sender])), np.concatenate((listener, heard_by))
         strong, about = np.concatenate((strong, by_strong)), np.concatenate((about, relayed[sender]))
-    defended = np.zeros(about.size)
-    for firm in np.unique(about):  # loop over firms, not people
-        loyal = (c.firm == firm) & (c.loyalty >= p.loyal_above)
-        defenders = market.network.count_among_contacts(loyal)
-        these = about == firm
-        # the talker is one of the listener's contacts but does not defend against themselves
-        net = market.network
-        talker_weight = net.nominal_degree / max(net.n - 1, 1) if net.complete else 1.0
-        others = defenders[listener[these]] - talker_weight * loyal[speaker[these]]
-        defended[these] = np.clip(others, 0.0, 1.0)
+        cause = np.concatenate((cause, np.full(sender.size, RELAYED)))
+    defended = _defended(market, speaker, listener, about)
     negative_weight = tie_weight[strong.astype(int)] * (1.0 - p.defence_damping * defended)
-    market.tally.add_by_firm("messages_negative", about)
-    market.tally.add_by_firm("negative_talkers", c.firm[talkers])
+    tally.add_by_firm("messages_negative", about)
+    for code, name in enumerate((*CAUSES, "relayed")):
+        tally.add_by_firm(f"messages_{name}" if code == RELAYED else f"messages_negative_{name}", about[cause == code])
+    tally.add_by_firm("negative_talkers", c.firm[talkers])
     heard = np.unique(listener * market.n_firms + about)  # each listener once per firm talked about
-    market.tally.add_by_firm("negative_listeners", heard % market.n_firms)
-    market.tally.add_by_firm("messages_defended", about, weights=defended)
+    tally.add_by_firm("negative_listeners", heard % market.n_firms)
+    tally.add_by_firm("messages_defended", about, weights=defended)
 
     # positive talk: referrals by delighted or loyal customers
     members = np.flatnonzero(c.is_customer)
@@ -126,11 +186,21 @@ def run(market) -> None:
     sender, pos_listener, pos_strong = sample_contacts(market, advocates, reach, "referral_listeners")
     pos_about = c.firm[advocates][sender].astype(np.int64)
     positive_weight = tie_weight[pos_strong.astype(int)]
-    market.tally.add_by_firm("messages_positive", pos_about)
+    tally.add_by_firm("messages_positive", pos_about)
 
-    heard_negative = _heard(market, listener, about, negative_weight)
-    heard_positive = _heard(market, pos_listener, pos_about, positive_weight)
+    # asked: those about to decide ask a few contacts, who answer by their mood
+    told_positive = _heard(market, pos_listener, pos_about, positive_weight)
+    answerer, asker, ans_strong, ans_about, valence = answers(market, askers(market, referral_signal(market, told_positive)))
+    for kind, sign in (("positive", 1), ("neutral", 0), ("negative", -1)):
+        tally.add_by_firm(f"answers_{kind}", ans_about[valence == sign])
+    good, bad = valence > 0, valence < 0
+    warned = _defended(market, answerer[bad], asker[bad], ans_about[bad])
+    answer_weight = p.asked_weight * tie_weight[ans_strong.astype(int)]
+
+    heard_negative = _heard(market, np.concatenate((listener, asker[bad])), np.concatenate((about, ans_about[bad])),
+                            np.concatenate((negative_weight, answer_weight[bad] * (1.0 - p.defence_damping * warned))))
+    heard_positive = told_positive + _heard(market, asker[good], ans_about[good], answer_weight[good])
     c.attitude *= p.attitude_memory
     c.attitude += p.positive_message_weight * heard_positive - p.negative_message_weight * heard_negative
     np.clip(c.attitude, -1.0, 1.0, out=c.attitude)
-    market.heard_positive = heard_positive / (p.referral_probability * p.referral_reach or 1.0)
+    market.heard_positive = referral_signal(market, heard_positive)

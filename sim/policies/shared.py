@@ -14,7 +14,9 @@ from .base import Shared, State
 
 class Discount(Shared):
     """A share of the price taken off every month up to `discount_until` (retention and
-    win-back offers), booked as a cost ("offers") so that revenue stays at list price."""
+    win-back offers), booked as a cost ("offers") so that revenue stays at list price. The
+    month after it ends the customer pays the full price again: a price rise they feel
+    (`customers.price_rise`, phase 1)."""
 
     states = (
         State("discount", float, 0.0, on_join=False,
@@ -23,6 +25,11 @@ class Discount(Shared):
               description="last month of the discount; offers are made after joining"),
     )
     costs = ("offers",)
+
+    def shape_experience(self, market, firm, members):
+        c = market.customers
+        ended = members[c.discount_until[members] == market.month - 1]
+        c.price_rise[ended] += c.discount[ended]  # a share of the list price, paid again from now on
 
     def settle_month(self, market, firm, members):
         c = market.customers
