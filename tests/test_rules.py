@@ -861,3 +861,16 @@ def test_a_satisfied_firm_gains_switchers_from_a_neglectful_rival_through_asked_
     without = switchers_to_the_attentive_firm(0)
     assert switchers_to_the_attentive_firm(2) > 1.03 * without
     assert switchers_to_the_attentive_firm(4) > switchers_to_the_attentive_firm(2)
+
+
+def test_a_vanishing_referral_rate_gives_a_finite_referral_signal():
+    """A referral probability of 1e-310 (found by the invariant tests' random search) overflowed the
+    signal to infinity, and the referral shares of joiners and switchers became NaN."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        market = sim.Market(seed=2, n_people=1_500, months=12, warm_up_months=6, referral_probability=1e-310)
+        market.run()
+    assert np.isfinite(market.heard_positive).all()
+    assert not market.monthly().select_dtypes("number").isna().any().any()

@@ -100,7 +100,8 @@ def _heard(market, listener, firm, weight) -> np.ndarray:
 def referral_signal(market, heard_positive: np.ndarray) -> np.ndarray:
     """Positive messages heard, in units of "advocates among one's contacts" (the Bass imitation signal)."""
     p = market.parameters
-    return heard_positive / (p.referral_probability * p.referral_reach or 1.0)
+    # messages a typical advocate sends a month, floored: a vanishing referral rate must not overflow the signal
+    return heard_positive / max(p.referral_probability * p.referral_reach, 1e-9)
 
 
 def askers(market, signal: np.ndarray) -> np.ndarray:
