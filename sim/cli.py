@@ -512,93 +512,86 @@ def _finish_sensitivity(folder) -> None:
     print(f"\nfiles: {folder.path}/ ({', '.join(sensitivity.TABLES)}, indices.png, winners.png, manifest.json)")
 
 
-def cmd_calibrate(args) -> int:
-    """Fit, then the tables, calibrated.yaml and the report (sim/experiments/calibration.py)."""
-    from .experiments import calibration, preflight
-    from .experiments.calibration_results import finalize, printout
-    from .experiments.executors import ExecutorError
-
+def _trials_override(args, section: str) -> None:
+    """--trials N sets `<section>.trials`; a resumed folder keeps the trials it was started with."""
     if args.trials is not None:
         if args.resume is not None:
             raise InputError(f"--resume {args.resume}: the folder has its trials; give no --trials with it")
-        args.overrides = [*args.overrides, f"calibrate.trials={args.trials}"]
-    folder, executor, needs = _open_folder(args, "calibrate", calibration.design, calibration.from_description,
-                                           prefix="calibrate-")
-    fit = folder.plan
+        args.overrides = [*args.overrides, f"{section}.trials={args.trials}"]
+
+
+def _search(args, command: str, folder, executor, needs, headline: str, search, finalize, printout,
+            write_report, items: str) -> object | int:
+    """What calibrate and optimize share: the banner, the search (Ctrl-C and lost workers say how to
+    resume), the printout and the report. Returns the outcome, or the exit code if stopped."""
+    from .experiments import preflight
+    from .experiments.executors import ExecutorError
+
     if not args.quiet:
-        print(f"{fit.name}: {len(fit.free)} free parameters, {len(fit.observed.statistics())} figures, "
-              f"{fit.settings.trials} trials x {fit.experiment.reps} replications of "
-              f"{fit.experiment.scenario.market.n_people:,} people over {fit.months} months, "
-              f"{getattr(executor, 'where', 'serially')} -> {folder.path}", file=sys.stderr, flush=True)
+        print(f"{headline}, {getattr(executor, 'where', 'serially')} -> {folder.path}", file=sys.stderr, flush=True)
         announced = preflight.announce(needs, executor.threads() if hasattr(executor, "threads") else 1)
         if announced:
             print(announced, file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
+    resume = f"grapevine {command} --resume {folder.path}"
     try:
-        calibration.calibrate(folder, executor, progress=not args.quiet)
+        search(folder, executor, progress=not args.quiet)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: every finished trial is in {folder.path}/trials.db\nfinish with: grapevine "
-              f"calibrate --resume {folder.path}", file=sys.stderr)
+        print(f"\ninterrupted: every finished {items} is in {folder.path}/trials.db\nfinish with: {resume}",
+              file=sys.stderr)
         return INTERRUPTED
     except ExecutorError as error:
-        print(f"error: {error}\nfinish with: grapevine calibrate --resume {folder.path}", file=sys.stderr)
+        print(f"error: {error}\nfinish with: {resume}", file=sys.stderr)
         return 1
     outcome = finalize(folder)
     print()
     print(printout(outcome))
     try:
-        from .outputs.calibration_report import write_report
-
-        report = write_report(folder.path, outcome)
-        print(f"report: {report}")
-    except Exception as error:  # noqa: BLE001 - the fit is saved; say so
-        print(f"warning: the calibration report could not be written ({type(error).__name__}: {error})",
+        print(f"report: {write_report(folder.path, outcome)}")
+    except Exception as error:  # noqa: BLE001 - the search is saved; say so
+        print(f"warning: {folder.path}/report.html could not be written ({type(error).__name__}: {error})",
               file=sys.stderr)
+    return outcome
+
+
+def cmd_calibrate(args) -> int:
+    """Fit, then the tables, calibrated.yaml and the report (sim/experiments/calibration.py)."""
+    from .experiments import calibration
+    from .experiments.calibration_results import finalize, printout
+    from .outputs.calibration_report import write_report
+
+    _trials_override(args, "calibrate")
+    folder, executor, needs = _open_folder(args, "calibrate", calibration.design, calibration.from_description,
+                                           prefix="calibrate-")
+    fit = folder.plan
+    headline = (f"{fit.name}: {len(fit.free)} free parameters, {len(fit.observed.statistics())} figures, "
+                f"{fit.settings.trials} trials x {fit.experiment.reps} replications of "
+                f"{fit.experiment.scenario.market.n_people:,} people over {fit.months} months")
+    outcome = _search(args, "calibrate", folder, executor, needs, headline, calibration.calibrate, finalize,
+                      printout, write_report, "trial")
+    if isinstance(outcome, int):
+        return outcome
     print(f"next: grapevine run {folder.path / 'calibrated.yaml'}")
     return 0
 
 
 def cmd_optimize(args) -> int:
     """Search, then the tables, recommended.yaml and the report (sim/experiments/optimize.py)."""
-    from .experiments import optimize, preflight
-    from .experiments.executors import ExecutorError
+    from .experiments import optimize
     from .experiments.optimize_results import finalize, printout
+    from .outputs.optimize_report import write_report
 
-    if args.trials is not None:
-        if args.resume is not None:
-            raise InputError(f"--resume {args.resume}: the folder has its trials; give no --trials with it")
-        args.overrides = [*args.overrides, f"optimize.trials={args.trials}"]
+    _trials_override(args, "optimize")
     folder, executor, needs = _open_folder(args, "optimize", optimize.design, optimize.from_description,
                                            prefix="optimize-")
     search = folder.plan
-    if not args.quiet:
-        scenario = search.experiment.scenario
-        print(f"{search.name}: {len(search.levers)} levers, {search.settings.trials} mixes x {search.reps} futures "
-              f"of {scenario.market.n_people:,} people over {scenario.market.months} months, "
-              f"{getattr(executor, 'where', 'serially')} -> {folder.path}", file=sys.stderr, flush=True)
-        announced = preflight.announce(needs, executor.threads() if hasattr(executor, "threads") else 1)
-        if announced:
-            print(announced, file=sys.stderr, flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        optimize.optimize(folder, executor, progress=not args.quiet)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: every finished mix is in {folder.path}/trials.db\nfinish with: grapevine "
-              f"optimize --resume {folder.path}", file=sys.stderr)
-        return INTERRUPTED
-    except ExecutorError as error:
-        print(f"error: {error}\nfinish with: grapevine optimize --resume {folder.path}", file=sys.stderr)
-        return 1
-    outcome = finalize(folder)
-    print()
-    print(printout(outcome))
-    try:
-        from .outputs.optimize_report import write_report
-
-        print(f"report: {write_report(folder.path, outcome)}")
-    except Exception as error:  # noqa: BLE001 - the search is saved; say so
-        print(f"warning: the optimisation report could not be written ({type(error).__name__}: {error})",
-              file=sys.stderr)
+    scenario = search.experiment.scenario
+    headline = (f"{search.name}: {len(search.levers)} levers, {search.settings.trials} mixes x {search.reps} "
+                f"futures of {scenario.market.n_people:,} people over {scenario.market.months} months")
+    outcome = _search(args, "optimize", folder, executor, needs, headline, optimize.optimize, finalize, printout,
+                      write_report, "mix")
+    if isinstance(outcome, int):
+        return outcome
     print(f"files: {folder.path}/ (trials.csv, pareto.csv, recommended.yaml, pareto.png, trials.db)")
     if outcome.best:
         print(f"next: grapevine run {folder.path / 'recommended.yaml'}")
