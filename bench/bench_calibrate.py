@@ -16,19 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timed import run
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 600.0  # seconds, on 2 cores
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> int:
@@ -44,13 +39,8 @@ def main() -> int:
                    "--out", str(out)]
         if args.trials:
             command += ["--trials", str(args.trials)]
-        before = load()
-        started = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        seconds = time.perf_counter() - started
-        after = load()
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its worker processes
-        cpu = usage.ru_utime + usage.ru_stime
+        timed = run(command)
+        done, seconds, cpu, before, after = timed.done, timed.seconds, timed.cpu, timed.before, timed.after
         if done.returncode != 0:
             print(done.stdout, done.stderr, sep="\n")
             return done.returncode
