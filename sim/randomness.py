@@ -11,17 +11,18 @@ computed, so a phase touching 1% of people costs 1% of the draws.
 The hash is SplitMix64's finaliser (Steele, Lea & Flood 2014), applied twice; it is the
 standard seed mixer of numpy's SeedSequence family and passes BigCrush as a counter RNG.
 
-With numba installed (`pip install grapevine[fast]`) the uniforms come from one compiled loop
-(compiled once, cached on disk next to this file), about ten times faster than the numpy
-expression at 10,000 ids; without it, the numpy expression. Both give the same bits.
+With numba the uniforms come from one compiled loop (`sim.kernels.uniform`, compiled once and
+cached on disk), about ten times faster than the numpy expression at 10,000 ids; without it
+(or with GRAPEVINE_NUMBA=0), the numpy expression. Both give the same bits.
 """
 
 from __future__ import annotations
 
-import os
 import zlib
 
 import numpy as np
+
+from . import compiled
 
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -65,45 +66,13 @@ def _numpy_uniform(ids: np.ndarray, key: np.uint64) -> np.ndarray:
     return uniform
 
 
-def _compile_uniform():
-    """The same as `_numpy_uniform` as one numba loop, or None without numba (or with
-    GRAPEVINE_NUMBA=0). `cache=True`: compiled once per machine and Python, then loaded."""
-    if os.environ.get("GRAPEVINE_NUMBA", "1") == "0":
-        return None
-    try:
-        import numba
-    except ImportError:
-        return None
-
-    def uniform(ids, key):  # pragma: no cover - compiled; checked against _numpy_uniform in tests
-        out = np.empty(ids.size)
-        for i in range(ids.size):
-            x = np.uint64(ids[i]) ^ key
-            for _ in range(2):
-                x = x + np.uint64(0x9E3779B97F4A7C15)
-                x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-                x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-                x = x ^ (x >> np.uint64(31))
-            out[i] = np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)  # 2**-53
-        return out
-
-    try:
-        return numba.njit(cache=True, nogil=True)(uniform)
-    except Exception:  # no place to keep the cache (a read-only install, no home): numpy it is
-        return None
-
-
-_compiled = []  # [kernel or None], filled at the first draw so that importing sim stays quick
-
-
 def _uniform(ids, key: np.uint64) -> np.ndarray:
-    if not _compiled:
-        _compiled.append(_compile_uniform())
+    fast = compiled.kernels()
     ids = np.asarray(ids)
-    if _compiled[0] is None or ids.dtype.kind not in "iu":
+    if fast is None or ids.dtype.kind not in "iu":
         return _numpy_uniform(ids, key)
     # one compiled signature: ids as int64 (uint64 ids wrap, bit for bit the same)
-    return _compiled[0](ids.astype(np.int64, copy=False).ravel(), key).reshape(ids.shape)
+    return fast.uniform(ids.astype(np.int64, copy=False).ravel(), key).reshape(ids.shape)
 
 
 class Streams:

@@ -11,7 +11,7 @@ import pytest
 
 import sim
 import sim.market
-from sim import randomness
+from sim import compiled
 from sim.randomness import Streams
 
 from conftest import make_market
@@ -26,31 +26,37 @@ IDS = [
 ]
 
 
-def compiled_uniform():
-    kernel = randomness._compile_uniform()
-    if kernel is None:
-        pytest.skip("numba is not installed here (or GRAPEVINE_NUMBA=0): only the numpy streams run")
-    return kernel
+def kernels():
+    """sim.kernels, or skip: without numba (or with GRAPEVINE_NUMBA=0) only the numpy paths run."""
+    module = compiled.kernels()
+    if module is None:
+        pytest.skip("numba is not installed here (or GRAPEVINE_NUMBA=0): only the numpy paths run")
+    return module
+
+
+def use(monkeypatch, module) -> None:
+    """Run the engine with the compiled kernels (`module`) or with numpy alone (None)."""
+    monkeypatch.setattr(compiled, "_loaded", [module])
 
 
 @pytest.mark.parametrize("ids", IDS, ids=lambda ids: f"{ids.dtype}{list(ids.shape)}")
 def test_compiled_streams_draw_the_same_bits_as_the_numpy_expression(ids, monkeypatch):
-    compiled_uniform()
+    fast_kernels = kernels()
     streams = Streams(root=12345, setup_month=-36)
-    monkeypatch.setattr(randomness, "_compiled", [randomness._compile_uniform()])
+    use(monkeypatch, fast_kernels)
     fast = streams.uniform("failure", 3, ids)
-    monkeypatch.setattr(randomness, "_compiled", [None])
+    use(monkeypatch, None)
     plain = streams.uniform("failure", 3, ids)
     assert fast.shape == plain.shape == ids.shape
     np.testing.assert_array_equal(fast, plain)
 
 
 def test_a_market_gives_byte_identical_results_with_and_without_the_compiled_streams(monkeypatch):
-    compiled_uniform()
+    fast_kernels = kernels()
     policies = [sim.ServiceRecovery(effort=0.9), sim.SmallGifts()]
-    monkeypatch.setattr(randomness, "_compiled", [randomness._compile_uniform()])
+    use(monkeypatch, fast_kernels)
     fast = make_market(seed=11, months=6, policies=policies).run().monthly()
-    monkeypatch.setattr(randomness, "_compiled", [None])
+    use(monkeypatch, None)
     plain = make_market(seed=11, months=6, policies=policies).run().monthly()
     assert fast.to_csv(index=False) == plain.to_csv(index=False)
 
