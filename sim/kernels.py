@@ -43,3 +43,109 @@ def uniform(ids, key):
     for i in range(ids.size):
         out[i] = keyed_uniform(ids[i], key)
     return out
+
+
+# --- experience (sim.phases.experience) ---
+@jit
+def feel_the_month(members, experience, expectation, satisfaction, temperament, surprise, price_rise, loyalty,
+                   failed, tolerance_zone, loss_aversion, price_weight, performance_weight, quality_norm,
+                   disconfirmation_sensitivity, satisfaction_memory, failure_severity, forgiveness,
+                   expectation_adaptation, satisfied_above, dissatisfied_below, loyalty_growth, loyalty_erosion):
+    """Satisfaction, expectation and loyalty after the month's service, in place: the numpy
+    expressions of `experience.run`, operation for operation in the same order (same bits)."""
+    price_loss = loss_aversion * price_weight
+    keep, take = satisfaction_memory, 1 - satisfaction_memory
+    pleased_scale, unhappy_scale = 1 - satisfied_above + 1e-12, dissatisfied_below + 1e-12
+    for i in members:
+        gap = experience[i] - expectation[i]
+        sign = 1.0 if gap > 0 else (-1.0 if gap < 0 else 0.0)
+        beyond = sign * max(abs(gap) - tolerance_zone, 0.0)
+        felt = (beyond if beyond >= 0 else loss_aversion * beyond) + surprise[i]
+        felt -= price_loss * price_rise[i]
+        performance = performance_weight * (experience[i] - quality_norm)
+        target = min(max(temperament[i] + disconfirmation_sensitivity * felt + performance, 0.0), 1.0)
+        now = keep * satisfaction[i] + take * target
+        now *= 1.0 - failure_severity * (1.0 - forgiveness * loyalty[i]) * (1.0 if failed[i] else 0.0)
+        satisfaction[i] = now
+        expectation[i] += expectation_adaptation * (experience[i] - expectation[i])
+        pleased = min(max((now - satisfied_above) / pleased_scale, 0.0), 1.0)
+        unhappy = min(max((dissatisfied_below - now) / unhappy_scale, 0.0), 1.0)
+        loyalty[i] = min(max(loyalty[i] + loyalty_growth * pleased - loyalty_erosion * unhappy, 0.0), 1.0)
+
+
+# --- word of mouth (sim.phases.word_of_mouth) ---
+@jit
+def sample_contacts(indptr, indices, strong, talkers, counts, key):
+    """Each talker's `counts[i]` contacts (capped by their contacts), as the numpy version picks
+    them: every tie gets the keyed uniform of its CSR position, a talker keeps the ties of its
+    smallest `i + uniform` (that sum, rounded as numpy rounds it, ties broken by position), and
+    messages come out talker by talker, in CSR order. Returns (talker position, listener, strong)."""
+    total = 0
+    for i in range(talkers.size):
+        person = talkers[i]
+        total += min(max(counts[i], 0), indptr[person + 1] - indptr[person])
+    sender = np.empty(total, np.int64)
+    listener = np.empty(total, np.int64)
+    by_strong = np.empty(total, np.bool_)
+    score, ordered = np.empty(64), np.empty(64)  # grown for the rare talker with more contacts
+    out = 0
+    for i in range(talkers.size):
+        person = talkers[i]
+        start, degree = indptr[person], indptr[person + 1] - indptr[person]
+        wanted = min(max(counts[i], 0), degree)
+        if wanted == degree:  # every contact
+            for t in range(start, start + degree):
+                sender[out], listener[out], by_strong[out] = i, indices[t], strong[t]
+                out += 1
+            continue
+        if wanted == 0:
+            continue
+        if degree > score.size:
+            score, ordered = np.empty(2 * degree), np.empty(2 * degree)
+        for j in range(degree):
+            score[j] = np.float64(i) + keyed_uniform(start + j, key)
+            ordered[j] = score[j]
+        cut = _smallest(ordered, degree, wanted)
+        kept = 0  # ties scoring below the cut are kept; at the cut, the first ones (a stable sort)
+        for j in range(degree):
+            kept += score[j] < cut
+        for j in range(degree):
+            if score[j] > cut or (score[j] == cut and kept == wanted):
+                continue
+            kept += score[j] == cut
+            sender[out], listener[out], by_strong[out] = i, indices[start + j], strong[start + j]
+            out += 1
+    return sender, listener, by_strong
+
+
+@jit
+def _smallest(values, size, k):
+    """The k-th smallest of values[:size] (k >= 1), reordering them: insertion sort for the
+    few contacts most people have, numpy's sort for a hub."""
+    if size > 64:
+        return np.sort(values[:size])[k - 1]
+    for j in range(1, size):
+        value, at = values[j], j
+        while at > 0 and values[at - 1] > value:
+            values[at] = values[at - 1]
+            at -= 1
+        values[at] = value
+    return values[k - 1]
+
+
+@jit
+def defended(indptr, indices, firm, loyalty, loyal_above, speaker, listener, about):
+    """Per negative message: 1 if the listener has a loyal customer of the firm talked about among
+    their contacts other than the speaker, else 0 (the network version of `_defended`)."""
+    out = np.zeros(about.size)
+    for m in range(about.size):
+        person, talked_about = listener[m], about[m]
+        found = 0.0
+        for t in range(indptr[person], indptr[person + 1]):
+            contact = indices[t]
+            if firm[contact] == talked_about and loyalty[contact] >= loyal_above:
+                found += 1.0
+        speaker_is = firm[speaker[m]] == talked_about and loyalty[speaker[m]] >= loyal_above
+        others = found - (1.0 if speaker_is else 0.0)
+        out[m] = min(max(others, 0.0), 1.0)
+    return out

@@ -89,7 +89,8 @@ class Streams:
         self.setup_month = int(setup_month)
         self._keys: dict[tuple[str, int], np.uint64] = {}
 
-    def _key(self, decision: str, month: int) -> np.uint64:
+    def key(self, decision: str, month: int) -> np.uint64:
+        """The key of (decision, month): a compiled kernel draws `kernels.keyed_uniform(id, key)`."""
         key = self._keys.get((decision, month))
         if key is None:
             salt = zlib.crc32(decision.encode())
@@ -99,11 +100,11 @@ class Streams:
         return key
 
     def bits(self, decision: str, month: int, ids: np.ndarray) -> np.ndarray:
-        return _mix(np.asarray(ids, dtype=np.uint64) ^ self._key(decision, month), rounds=2)
+        return _mix(np.asarray(ids, dtype=np.uint64) ^ self.key(decision, month), rounds=2)
 
     def uniform(self, decision: str, month: int, ids: np.ndarray) -> np.ndarray:
         """Floats in [0, 1), one per id, from the top 53 bits of the hash."""
-        return _uniform(ids, self._key(decision, month))
+        return _uniform(ids, self.key(decision, month))
 
     def normal(self, decision: str, month: int, ids: np.ndarray) -> np.ndarray:
         """Standard normal draws (Box-Muller on two keyed uniforms)."""

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import compiled
+
 
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
@@ -46,7 +48,20 @@ def run(market) -> None:
     market.tally.add_by_firm("service_failures", firm[failed])
     c.experience[members] = quality
     market.for_each_policy("shape_experience", members)
+    fast = compiled.kernels()
+    if fast is not None:  # the same arithmetic in one compiled pass (sim.kernels.feel_the_month)
+        fast.feel_the_month(members, c.experience, c.expectation, c.satisfaction, c.temperament, c.surprise,
+                            c.price_rise, c.loyalty, c.failed, p.tolerance_zone, p.loss_aversion, p.price_weight,
+                            p.performance_weight, p.quality_norm, p.disconfirmation_sensitivity,
+                            p.satisfaction_memory, p.failure_severity, p.forgiveness, p.expectation_adaptation,
+                            p.satisfied_above, p.dissatisfied_below, p.loyalty_growth, p.loyalty_erosion)
+    else:
+        _feel_the_month(c, p, members)
+    c.grievance *= p.grievance_memory
 
+
+def _feel_the_month(c, p, members: np.ndarray) -> None:
+    """Satisfaction, expectation and loyalty after the month's service (numpy)."""
     experience = c.experience[members]
     loyalty = c.loyalty[members]
     gap = experience - c.expectation[members]
@@ -63,4 +78,3 @@ def run(market) -> None:
     pleased = np.clip((satisfaction - p.satisfied_above) / (1 - p.satisfied_above + 1e-12), 0, 1)
     unhappy = np.clip((p.dissatisfied_below - satisfaction) / (p.dissatisfied_below + 1e-12), 0, 1)
     c.loyalty[members] = np.clip(loyalty + p.loyalty_growth * pleased - p.loyalty_erosion * unhappy, 0, 1)
-    c.grievance *= p.grievance_memory

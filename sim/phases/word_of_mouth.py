@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import compiled
 from ..customers import CAUSES, NO_FIRM
 
 RELAYED = len(CAUSES)  # the cause code of second-hand bad news, after the first-hand causes
@@ -55,6 +56,11 @@ def sample_contacts(market, talkers: np.ndarray, counts: np.ndarray, decision: s
         listener = (market.streams.uniform(decision, month, key) * (net.n - 1)).astype(np.int64)
         listener += listener >= talkers[sender]
         return sender, listener, np.ones(sender.size, bool)
+    fast = compiled.kernels()
+    if fast is not None:  # the same messages from one compiled loop
+        key = market.streams.key(decision, month)
+        return fast.sample_contacts(net.indptr, net.indices, net.strong, talkers.astype(np.int64, copy=False),
+                                    counts.astype(np.int64, copy=False), key)
     degree = net.indptr[talkers + 1] - net.indptr[talkers]
     counts = np.minimum(counts, degree)
     sender, tie = net.ties_of(talkers)
@@ -136,6 +142,10 @@ def _defended(market, speaker: np.ndarray, listener: np.ndarray, about: np.ndarr
     """Per negative message: 1 (or a share, under complete mixing) if the listener has a loyal
     customer of the firm among their contacts other than the speaker (Colliander & Wien 2013)."""
     c, p, net = market.customers, market.parameters, market.network
+    fast = compiled.kernels()
+    if fast is not None and not net.complete:  # the same shares, counting only the listeners' contacts
+        return fast.defended(net.indptr, net.indices, c.firm, c.loyalty, p.loyal_above, speaker, listener,
+                             about.astype(np.int64, copy=False))
     defended = np.zeros(about.size)
     talker_weight = net.nominal_degree / max(net.n - 1, 1) if net.complete else 1.0
     for firm in np.unique(about):  # loop over firms, not people
