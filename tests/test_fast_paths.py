@@ -1,7 +1,8 @@
 """The fast paths compute the same numbers as the plain ones, bit for bit.
 
-The keyed random streams have a compiled loop (numba) and a numpy expression; experiment runs
-skip Mesa's DataCollector and read the market's own monthly arrays. Neither may change a result.
+The compiled kernels (sim/kernels.py: the keyed streams, sampling contacts, counting defenders,
+the month's feelings, the network's CSR) stand in for numpy expressions; experiment runs skip
+Mesa's DataCollector and read the market's own monthly arrays. None of them may change a result.
 """
 
 from __future__ import annotations
@@ -59,6 +60,107 @@ def test_a_market_gives_byte_identical_results_with_and_without_the_compiled_str
     use(monkeypatch, None)
     plain = make_market(seed=11, months=6, policies=policies).run().monthly()
     assert fast.to_csv(index=False) == plain.to_csv(index=False)
+
+
+# Markets that exercise every kernel's branches: hubs with more than 64 contacts (scale free),
+# complete mixing (no network kernels), second-hand news, heavy-tailed reach, three firms with policies
+MARKETS = {
+    "small world": dict(n_people=2_000),
+    "scale free": dict(n_people=2_000, network="scale_free", mean_degree=16),
+    "communities": dict(n_people=2_000, network="communities"),
+    "complete mixing": dict(n_people=800, network="complete"),
+    "relayed, heavy tail": dict(n_people=2_000, relay_probability=0.3, negative_reach_distribution="geometric",
+                                negative_reach_max=40),
+    "three firms": dict(n_people=2_000, firms=[
+        sim.Firm(name="A", policies=["ServiceRecovery", "ProactiveCheckIns"]),
+        sim.Firm(name="B", policies=["SmallGifts", "RetentionOffers", "Upsell"], failure_rate=0.05),
+        sim.Firm(name="C", policies=["WinBackOffers"], quality=0.6)]),
+}
+
+
+@pytest.mark.parametrize("name", MARKETS)
+def test_markets_give_byte_identical_results_with_and_without_the_compiled_kernels(name, monkeypatch):
+    fast_kernels = kernels()
+    tables = []
+    for module in (fast_kernels, None):
+        use(monkeypatch, module)
+        market = sim.Market(seed=17, months=12, datacollector=False, **MARKETS[name]).run()
+        tables.append((market.monthly().to_csv(index=False), market.customer_table().to_csv()))
+    assert tables[0] == tables[1]
+
+
+def _network(kind: str):
+    from sim.network import build
+    from sim.parameters import make_parameters
+
+    return build(make_parameters(n_people=3_000, network=kind, mean_degree=12), np.random.default_rng(5))
+
+
+@pytest.mark.parametrize("kind", ["small_world", "scale_free", "communities"])
+def test_compiled_contact_sampling_sends_the_messages_numpy_sends(kind, monkeypatch):
+    from sim.phases.word_of_mouth import sample_contacts
+
+    fast_kernels = kernels()
+    market = make_market(n_people=3_000, months=1)
+    market.network = _network(kind)
+    rng = np.random.default_rng(2)
+    talkers = np.sort(rng.choice(3_000, 900, replace=False))
+    counts = rng.integers(0, 80, talkers.size)  # none, some, and more than some have (hubs have over 64)
+    got = []
+    for module in (fast_kernels, None):
+        use(monkeypatch, module)
+        got.append(sample_contacts(market, talkers, counts, "negative_listeners"))
+    for fast, plain in zip(*got):
+        np.testing.assert_array_equal(fast, plain)
+        assert fast.dtype.kind == plain.dtype.kind
+    assert got[0][0].size > 5_000  # the premise: many messages, from talkers of every kind
+
+
+def test_compiled_defence_counts_the_loyal_contacts_numpy_counts(monkeypatch):
+    from sim.phases.word_of_mouth import _defended
+
+    fast_kernels = kernels()
+    market = make_market(firms=[sim.Firm(name="A"), sim.Firm(name="B")], n_people=3_000, months=1)
+    market.network = _network("scale_free")
+    rng = np.random.default_rng(3)
+    market.customers.loyalty[:] = rng.random(3_000)
+    speaker = rng.integers(0, 3_000, 5_000)
+    listener = market.network.indices[market.network.indptr[speaker]]  # a contact of the speaker
+    about = rng.integers(0, 2, 5_000)
+    got = []
+    for module in (fast_kernels, None):
+        use(monkeypatch, module)
+        got.append(_defended(market, speaker, listener, about))
+    np.testing.assert_array_equal(*got)
+    assert 0 < got[0].mean() < 1
+
+
+def test_compiled_feelings_follow_the_numpy_arithmetic_bit_for_bit(monkeypatch):
+    """Random states far from the usual ones (surprises, price rises, failures, extremes): any
+    reordering or fused multiply-add in the compiled loop would show in the last bits."""
+    from sim.phases import experience
+
+    fast_kernels = kernels()
+    states = []
+    for module in (fast_kernels, None):
+        market = make_market(n_people=5_000, months=1, quality_noise=0.3, price_weight=0.7)
+        c, rng = market.customers, np.random.default_rng(8)
+        c.firm[:] = rng.integers(-1, 1, c.n)
+        for name in ("expectation", "satisfaction", "temperament", "loyalty"):
+            getattr(c, name)[:] = rng.random(c.n)
+        def start_month(reset=c.start_month, c=c, rng=rng):  # the month's surprises and price rises, at random
+            reset()
+            c.price_rise[:] = rng.random(c.n) * (rng.random(c.n) < 0.2)
+            c.surprise[:] = rng.random(c.n) * (rng.random(c.n) < 0.1)
+
+        c.start_month = start_month
+        use(monkeypatch, module)
+        for month in range(3):
+            market.month = month
+            experience.run(market)
+        states.append([getattr(c, name).copy() for name in ("expectation", "satisfaction", "loyalty", "grievance")])
+    for fast, plain in zip(*states):
+        np.testing.assert_array_equal(fast, plain)
 
 
 def test_without_the_datacollector_the_monthly_table_is_the_same():

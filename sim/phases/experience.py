@@ -62,7 +62,7 @@ def run(market) -> None:
 
 def _feel_the_month(c, p, members: np.ndarray) -> None:
     """Satisfaction, expectation and loyalty after the month's service (numpy)."""
-    experience = c.experience[members]
+    experience, failed = c.experience[members], c.failed[members]
     loyalty = c.loyalty[members]
     gap = experience - c.expectation[members]
     beyond = np.sign(gap) * np.maximum(np.abs(gap) - p.tolerance_zone, 0.0)  # outside the zone of tolerance
