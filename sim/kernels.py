@@ -149,3 +149,71 @@ def defended(indptr, indices, firm, loyalty, loyal_above, speaker, listener, abo
         others = found - (1.0 if speaker_is else 0.0)
         out[m] = min(max(others, 0.0), 1.0)
     return out
+
+
+@jit
+def listeners_by_firm(listener, about, n_people, n_firms):
+    """Per firm, how many distinct people heard bad news about it (each listener once per firm)."""
+    seen = np.zeros(n_people * n_firms, np.bool_)
+    count = np.zeros(n_firms)
+    for m in range(listener.size):
+        pair = listener[m] * n_firms + about[m]
+        if not seen[pair]:
+            seen[pair] = True
+            count[about[m]] += 1.0
+    return count
+
+
+# --- churn (sim.phases.churn) ---
+@jit
+def add_defections(indptr, indices, leavers, old_firm, peer_defections):
+    """Add to each person's count of recent defections from firm k the number of their contacts who
+    left k this month: counted first, then added once per (person, firm), as numpy adds the counts."""
+    count = np.zeros(peer_defections.shape, np.int32)
+    for m in range(leavers.size):
+        for t in range(indptr[leavers[m]], indptr[leavers[m] + 1]):
+            count[indices[t], old_firm[m]] += 1
+    for m in range(leavers.size):
+        for t in range(indptr[leavers[m]], indptr[leavers[m] + 1]):
+            person, firm = indices[t], old_firm[m]
+            if count[person, firm]:
+                peer_defections[person, firm] += np.float64(count[person, firm])
+                count[person, firm] = 0
+
+
+# --- acquisition (sim.phases.acquisition) ---
+@jit
+def prospects_held_back(firm, left_month, month, attitude, attitude_on_joining):
+    """The prospects this month (no firm, not left this month) and, per prospect and firm, the
+    exponent of how much bad news holds them back: attitude_on_joining * min(attitude, 0)."""
+    count = 0
+    for person in range(firm.size):
+        count += firm[person] < 0 and left_month[person] != month
+    prospects = np.empty(count, np.int64)
+    exponent = np.empty((count, attitude.shape[1]))
+    at = 0
+    for person in range(firm.size):
+        if firm[person] < 0 and left_month[person] != month:
+            prospects[at] = person
+            for k in range(attitude.shape[1]):
+                exponent[at, k] = attitude_on_joining * min(attitude[person, k], 0.0)
+            at += 1
+    return prospects, exponent
+
+
+@jit
+def join_hazards(prospects, advertising, imitation, heard_positive, held_back, key):
+    """Per prospect and firm the Bass hazard (advertising + imitation x referrals heard) x held
+    back, the imitation term, and whether the prospect joins any firm this month (keyed draw
+    below 1 - prod(1 - hazard)): `acquisition.run`'s numpy expressions in the same order."""
+    m, n_firms = prospects.size, advertising.size
+    hazard, heard = np.empty((m, n_firms)), np.empty((m, n_firms))
+    joins = np.empty(m, np.bool_)
+    for i in range(m):
+        stay = 1.0
+        for k in range(n_firms):
+            heard[i, k] = imitation * heard_positive[prospects[i], k]
+            hazard[i, k] = min(max((advertising[k] + heard[i, k]) * held_back[i, k], 0.0), 1.0)
+            stay = (1.0 - hazard[i, k]) if k == 0 else stay * (1.0 - hazard[i, k])
+        joins[i] = keyed_uniform(prospects[i], key) < 1.0 - stay
+    return hazard, heard, joins

@@ -17,19 +17,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import compiled
+
 from ..customers import ADVERTISING, NO_FIRM, REFERRAL
 
 
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
-    prospects = np.flatnonzero(~c.is_customer & (c.left_month != month))
-    advertising = market.firm_advertising[None, :]
-    imitation = p.imitation * market.heard_positive[prospects]
-    held_back = np.exp(p.attitude_on_joining * np.minimum(c.attitude[prospects], 0.0))
-    hazard = np.clip((advertising + imitation) * held_back, 0.0, 1.0)
-
-    join_any = 1.0 - np.prod(1.0 - hazard, axis=1)
-    joining = market.streams.chance("joins", month, prospects, join_any)
+    fast = compiled.kernels()
+    if fast is not None:  # the same hazards and draws in two compiled passes around numpy's exp
+        prospects, exponent = fast.prospects_held_back(c.firm, c.left_month, month, c.attitude, p.attitude_on_joining)
+        hazard, imitation, joining = fast.join_hazards(prospects, market.firm_advertising, p.imitation,
+                                                       market.heard_positive, np.exp(exponent),
+                                                       market.streams.key("joins", month))
+    else:
+        prospects = np.flatnonzero(~c.is_customer & (c.left_month != month))
+        advertising = market.firm_advertising[None, :]
+        imitation = p.imitation * market.heard_positive[prospects]
+        held_back = np.exp(p.attitude_on_joining * np.minimum(c.attitude[prospects], 0.0))
+        hazard = np.clip((advertising + imitation) * held_back, 0.0, 1.0)
+        join_any = 1.0 - np.prod(1.0 - hazard, axis=1)
+        joining = market.streams.chance("joins", month, prospects, join_any)
     people, hazard, imitation = prospects[joining], hazard[joining], imitation[joining]
     cumulative = np.cumsum(hazard, axis=1)
     u = market.streams.uniform("joins_which", month, people) * cumulative[:, -1]

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import compiled
+
 from ..customers import ADVERTISING, REFERRAL
 
 RENEWAL, CONTRACT_BREAK, NO_CONTRACT = 0, 1, 2
@@ -141,10 +143,20 @@ def run(market) -> None:
     # felt in full at next month's decisions, then fading (Nitzan & Libai 2011: strongest in month 1);
     # a contact who left firm k weighs on k's customers only, not on the firm they may have joined
     c.peer_defections *= p.peer_defection_memory
+    add_defections(market, leavers, old_firm)
+
+
+def add_defections(market, leavers: np.ndarray, old_firm: np.ndarray) -> None:
+    """Each person's count of recent defections from firm k grows by their contacts who just left k."""
+    c, net = market.customers, market.network
+    fast = compiled.kernels()
+    if fast is not None and not net.complete:  # the same sums, touching only the leavers' contacts
+        fast.add_defections(net.indptr, net.indices, leavers, old_firm.astype(np.int64), c.peer_defections)
+        return
     for k in np.unique(old_firm):  # loop over firms, not people
         left = np.zeros(c.n, bool)
         left[leavers[old_firm == k]] = True
-        c.peer_defections[:, k] += market.network.count_among_contacts(left)
+        c.peer_defections[:, k] += net.count_among_contacts(left)
 
 
 def choose_destination(market, leavers: np.ndarray, old_firm: np.ndarray) -> np.ndarray:

@@ -158,6 +158,14 @@ def _defended(market, speaker: np.ndarray, listener: np.ndarray, about: np.ndarr
     return defended
 
 
+def negative_listeners(market, listener: np.ndarray, about: np.ndarray) -> tuple:
+    """(firm, weight) arguments of `Tally.add_by_firm` counting each listener once per firm talked about."""
+    fast, k = compiled.kernels(), market.n_firms
+    if fast is not None:
+        return np.arange(k), fast.listeners_by_firm(listener, about, market.customers.n, k)
+    return np.unique(listener * k + about) % k, None
+
+
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
     tie_weight = np.array([p.weak_tie_weight, p.strong_tie_weight])
@@ -182,8 +190,7 @@ def run(market) -> None:
     for code, name in enumerate((*CAUSES, "relayed")):
         tally.add_by_firm(f"messages_{name}" if code == RELAYED else f"messages_negative_{name}", about[cause == code])
     tally.add_by_firm("negative_talkers", c.firm[talkers])
-    heard = np.unique(listener * market.n_firms + about)  # each listener once per firm talked about
-    tally.add_by_firm("negative_listeners", heard % market.n_firms)
+    tally.add_by_firm("negative_listeners", *negative_listeners(market, listener, about))
     tally.add_by_firm("messages_defended", about, weights=defended)
 
     # positive talk: referrals by delighted or loyal customers
