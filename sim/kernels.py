@@ -217,3 +217,37 @@ def join_hazards(prospects, advertising, imitation, heard_positive, held_back, k
             stay = (1.0 - hazard[i, k]) if k == 0 else stay * (1.0 - hazard[i, k])
         joins[i] = keyed_uniform(prospects[i], key) < 1.0 - stay
     return hazard, heard, joins
+
+
+# --- the monthly metrics (sim.metrics) ---
+@jit
+def customers_by_firm(firm, n_firms):
+    """How many customers each firm has (as floats, like np.bincount(...).astype(float))."""
+    count = np.zeros(n_firms)
+    for person in range(firm.size):
+        if firm[person] >= 0:
+            count[firm[person]] += 1.0
+    return count
+
+
+@jit
+def firm_sums(firm, initial_firm, satisfaction, loyalty, mood_bins, n_firms):
+    """Per firm, in one pass over people in order (the order np.bincount adds in): customers, the
+    customers in each mood (satisfaction against `mood_bins`, as np.searchsorted side='right'),
+    the sums of satisfaction and loyalty, and how many of the month-0 customers are still there."""
+    customers, satisfied, loyal = np.zeros(n_firms), np.zeros(n_firms), np.zeros(n_firms)
+    moods = np.zeros((n_firms, mood_bins.size + 1), np.int64)
+    retained = np.zeros(n_firms)
+    for person in range(firm.size):
+        k = firm[person]
+        if k >= 0:
+            customers[k] += 1.0
+            mood = 0
+            while mood < mood_bins.size and mood_bins[mood] <= satisfaction[person]:
+                mood += 1
+            moods[k, mood] += 1
+            satisfied[k] += satisfaction[person]
+            loyal[k] += loyalty[person]
+        if initial_firm[person] >= 0:
+            retained[initial_firm[person]] += 1.0
+    return customers, moods, satisfied, loyal, retained

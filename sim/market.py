@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import mesa
 import numpy as np
 
+from . import compiled
 from . import network as networks
 from . import population
 from .agents import Customer
@@ -165,6 +166,9 @@ class Market(mesa.Model):
             phase.run(self)
 
     def _customers_per_firm(self) -> np.ndarray:
+        fast = compiled.kernels()
+        if fast is not None:
+            return fast.customers_by_firm(self.customers.firm, self.n_firms)
         return np.bincount(self.customers.firm[self.customers.is_customer], minlength=self.n_firms).astype(float)
 
     def _open_books(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import compiled
 from .bookkeeping import monthly_discount_rate
 from .customers import MOODS
 
@@ -32,12 +33,10 @@ def monthly_metrics(market) -> dict[str, np.ndarray]:
     c, p, k = market.customers, market.parameters, market.n_firms
     members = np.flatnonzero(c.is_customer)
     firm = c.firm[members].astype(np.int64)
-    customers = np.bincount(firm, minlength=k).astype(float)
+    satisfaction, loyalty = c.satisfaction[members], c.loyalty[members]
+    customers, moods, satisfied, loyal, retained = _sums_by_firm(market)
     per_customer = np.maximum(customers, 1.0)
-    satisfaction = c.satisfaction[members]
-    mood = c.mood(p, members)
-    moods = np.bincount(firm * len(MOODS) + mood, minlength=k * len(MOODS)).reshape(k, len(MOODS))
-    score = likelihood_to_recommend(satisfaction, c.loyalty[members], p)
+    score = likelihood_to_recommend(satisfaction, loyalty, p)
     promoters = np.bincount(firm, weights=score >= 9, minlength=k)
     detractors = np.bincount(firm, weights=score <= 6, minlength=k)
     events = market.tally.counts
@@ -48,15 +47,14 @@ def monthly_metrics(market) -> dict[str, np.ndarray]:
         "customers": customers,
         "share": customers / c.n,
         "prospects": np.full(k, float(c.n - members.size)),
-        "retained": np.bincount(np.maximum(c.initial_firm, 0), weights=c.initial_firm >= 0, minlength=k)
-        / np.maximum(market.initial_customers, 1.0),
+        "retained": retained / np.maximum(market.initial_customers, 1.0),
         "churn_rate": churn_rate,
         **{name: moods[:, i].astype(float) for i, name in enumerate(MOODS)},
         "nps": 100.0 * (promoters - detractors) / per_customer,  # Reichheld 2003: % promoters - % detractors
         "promoters": 100.0 * promoters / per_customer,
         "detractors": 100.0 * detractors / per_customer,
-        "satisfaction": np.bincount(firm, weights=satisfaction, minlength=k) / per_customer,
-        "loyalty": np.bincount(firm, weights=c.loyalty[members], minlength=k) / per_customer,
+        "satisfaction": satisfied / per_customer,
+        "loyalty": loyal / per_customer,
         "attitude": c.attitude.mean(axis=0),
         **{name: value.astype(float) for name, value in events.items()},
         **books,
@@ -64,6 +62,23 @@ def monthly_metrics(market) -> dict[str, np.ndarray]:
     margin = books["profit"] / per_customer
     metrics["clv"] = customer_lifetime_value(margin, 1.0 - churn_rate, p.discount_rate)
     return metrics
+
+
+def _sums_by_firm(market) -> tuple:
+    """Per firm: customers, customers per mood (firm x MOODS), sums of satisfaction and loyalty, and
+    month-0 customers still there; one compiled pass (sim.kernels.firm_sums) or numpy's bincounts."""
+    c, p, k = market.customers, market.parameters, market.n_firms
+    fast = compiled.kernels()
+    if fast is not None:
+        bins = np.array([p.dissatisfied_below, p.satisfied_above, p.delighted_above])
+        return fast.firm_sums(c.firm, c.initial_firm, c.satisfaction, c.loyalty, bins, k)
+    members = np.flatnonzero(c.is_customer)
+    firm = c.firm[members].astype(np.int64)
+    moods = np.bincount(firm * len(MOODS) + c.mood(p, members), minlength=k * len(MOODS)).reshape(k, len(MOODS))
+    return (np.bincount(firm, minlength=k).astype(float), moods,
+            np.bincount(firm, weights=c.satisfaction[members], minlength=k),
+            np.bincount(firm, weights=c.loyalty[members], minlength=k),
+            np.bincount(np.maximum(c.initial_firm, 0), weights=c.initial_firm >= 0, minlength=k))
 
 
 def customer_lifetime_value(monthly_margin, monthly_retention, yearly_discount_rate):

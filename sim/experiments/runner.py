@@ -11,6 +11,8 @@ task, so the files do not depend on the executor.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Iterable, Iterator, Protocol
 
 import pandas as pd
@@ -61,11 +63,38 @@ def release(model) -> None:
         ids.pop(model, None)
 
 
+@dataclass(frozen=True)
+class Together:
+    """Runs computed in one call on one worker: the arms of one replication at one point. They
+    warm up the same way (no policy acts in the warm-up), so on one worker the second and later
+    arms start from a copy of the first one's warm-up (`Market(share_warm_up=True)`) instead of
+    warming up again on another worker."""
+
+    tasks: tuple
+
+    @property
+    def key(self) -> str:
+        return f"{self.tasks[0].key}+{len(self.tasks) - 1}"
+
+
+def together(tasks: Iterable[RunTask]) -> list[Together]:
+    """`tasks` grouped by (point, seed), in the order each group first appears."""
+    groups: dict[tuple, list] = {}
+    for task in tasks:
+        groups.setdefault((task.point, task.seed), []).append(task)
+    return [Together(tuple(group)) for group in groups.values()]
+
+
+def run_together(fn: Callable, batch: Together) -> list:
+    return [fn(task) for task in batch.tasks]
+
+
 def run_all(executor: Executor, fn: Callable, tasks: Iterable, on_result: Callable, *, progress: bool = False,
-            total: int | None = None, done: int = 0, desc: str = "", close: bool = True) -> None:
+            total: int | None = None, done: int = 0, desc: str = "", close: bool = True,
+            size: Callable = lambda task: 1) -> None:
     """Run `tasks` on `executor`, handing each (task, result) to `on_result` as it arrives
-    (so it is saved before the next), with a progress bar on stderr; closes the executor
-    unless told not to (a caller that runs several batches on it)."""
+    (so it is saved before the next), with a progress bar on stderr counting `size(task)` runs
+    a task; closes the executor unless told not to (a caller that runs several batches on it)."""
     bar = None
     if progress:
         from tqdm import tqdm
@@ -76,7 +105,7 @@ def run_all(executor: Executor, fn: Callable, tasks: Iterable, on_result: Callab
         for task, result in executor.run(fn, tasks):
             on_result(task, result)
             if bar is not None:
-                bar.update()
+                bar.update(size(task))
     finally:
         if close:
             executor.close()
@@ -89,8 +118,9 @@ def execute(folder, executor: Executor | None = None, progress: bool = True, fn:
     """Compute every task of `folder`'s plan not saved yet with `fn`, saving each as it arrives;
     `on_saved(task, count)` is called after each save. Closes the executor unless `close` is False."""
     plan = folder.plan
-    todo = (task for task in plan.tasks() if not folder.has_run(task))
+    todo = [task for task in plan.tasks() if not folder.has_run(task)]
     count = 0
+    executor = executor or SerialExecutor()
 
     def save(task, result) -> None:
         nonlocal count
@@ -99,5 +129,14 @@ def execute(folder, executor: Executor | None = None, progress: bool = True, fn:
         if on_saved is not None:
             on_saved(task, count)
 
-    run_all(executor or SerialExecutor(), fn, todo, save, progress=progress, total=plan.total,
-            done=folder.done_count(), desc=f"{plan.name} {plan.kind}".strip(), close=close)
+    def save_together(batch: Together, results: list) -> None:
+        for task, result in zip(batch.tasks, results):
+            save(task, result)
+
+    shown = dict(progress=progress, total=plan.total, done=folder.done_count(), desc=f"{plan.name} {plan.kind}".strip(),
+                 close=close)
+    if isinstance(executor, SerialExecutor):  # one process: the warm-ups are shared in the order given
+        run_all(executor, fn, todo, save, **shown)
+    else:  # workers: the arms of a replication go to one worker together
+        run_all(executor, partial(run_together, fn), together(todo), save_together,
+                size=lambda batch: len(batch.tasks), **shown)
