@@ -152,6 +152,44 @@ def defended(indptr, indices, firm, loyalty, loyal_above, speaker, listener, abo
 
 
 @jit
+def referring(firm, satisfaction, loyalty, delighted_above, loyal_above, probability, key):
+    """The customers who recommend their firm this month: the delighted or loyal, each with a
+    keyed draw below `probability`, in person order."""
+    count = 0
+    chosen = np.empty(firm.size, np.int64)
+    for person in range(firm.size):
+        if firm[person] >= 0 and (satisfaction[person] >= delighted_above or loyalty[person] >= loyal_above):
+            if keyed_uniform(person, key) < probability:
+                chosen[count] = person
+                count += 1
+    return chosen[:count].copy()
+
+
+@jit
+def askers(firm, contract_end, satisfaction, month, break_below, advertising, imitation, signal, key):
+    """Who asks contacts about their provider: customers at renewal or weighing a break, then the
+    prospects shopping (a keyed draw below 1 - prod(1 - clip(advertising + imitation x signal))),
+    each group in person order: `word_of_mouth.askers`'s numpy expressions in the same order."""
+    deciding = np.empty(firm.size, np.int64)
+    shopping = np.empty(firm.size, np.int64)
+    n_deciding = n_shopping = 0
+    for person in range(firm.size):
+        if firm[person] >= 0:
+            if contract_end[person] == month or satisfaction[person] < break_below:
+                deciding[n_deciding] = person
+                n_deciding += 1
+            continue
+        stay = 1.0
+        for k in range(advertising.size):
+            trigger = min(max(advertising[k] + imitation * signal[person, k], 0.0), 1.0)
+            stay = (1.0 - trigger) if k == 0 else stay * (1.0 - trigger)
+        if keyed_uniform(person, key) < 1.0 - stay:
+            shopping[n_shopping] = person
+            n_shopping += 1
+    return np.concatenate((deciding[:n_deciding], shopping[:n_shopping]))
+
+
+@jit
 def listeners_by_firm(listener, about, n_people, n_firms):
     """Per firm, how many distinct people heard bad news about it (each listener once per firm)."""
     seen = np.zeros(n_people * n_firms, np.bool_)

@@ -110,6 +110,18 @@ def referral_signal(market, heard_positive: np.ndarray) -> np.ndarray:
     return heard_positive / max(p.referral_probability * p.referral_reach, 1e-9)
 
 
+def referring(market) -> np.ndarray:
+    """The delighted or loyal customers who recommend their firm this month (`referral_probability`)."""
+    c, p, month = market.customers, market.parameters, market.month
+    fast = compiled.kernels()
+    if fast is not None:  # the same people in one compiled pass
+        return fast.referring(c.firm, c.satisfaction, c.loyalty, p.delighted_above, p.loyal_above,
+                              p.referral_probability, market.streams.key("refers", month))
+    members = np.flatnonzero(c.is_customer)
+    advocates = members[(c.satisfaction[members] >= p.delighted_above) | (c.loyalty[members] >= p.loyal_above)]
+    return advocates[market.streams.chance("refers", month, advocates, p.referral_probability)]
+
+
 def askers(market, signal: np.ndarray) -> np.ndarray:
     """Who asks contacts about their provider this month: customers whose contract ends now (the
     renewal decision) or who weigh a break (satisfaction below `contract_break_below`), and
@@ -118,6 +130,10 @@ def askers(market, signal: np.ndarray) -> np.ndarray:
     c, p, month = market.customers, market.parameters, market.month
     if p.asked_contacts == 0:
         return np.zeros(0, np.int64)
+    fast = compiled.kernels()
+    if fast is not None:  # the same people in one compiled pass
+        return fast.askers(c.firm, c.contract_end, c.satisfaction, month, p.contract_break_below,
+                           market.firm_advertising, p.imitation, signal, market.streams.key("shops", month))
     members = np.flatnonzero(c.is_customer)
     deciding = members[(c.contract_end[members] == month) | (c.satisfaction[members] < p.contract_break_below)]
     prospects = np.flatnonzero(~c.is_customer)
@@ -194,11 +210,7 @@ def run(market) -> None:
     tally.add_by_firm("messages_defended", about, weights=defended)
 
     # positive talk: referrals by delighted or loyal customers
-    members = np.flatnonzero(c.is_customer)
-    advocates = members[
-        (c.satisfaction[members] >= p.delighted_above) | (c.loyalty[members] >= p.loyal_above)
-    ]
-    advocates = advocates[market.streams.chance("refers", month, advocates, p.referral_probability)]
+    advocates = referring(market)
     c.last_referral[advocates] = month  # "did you recommend us?" (sim.observations)
     reach = np.full(advocates.size, p.referral_reach)
     sender, pos_listener, pos_strong = sample_contacts(market, advocates, reach, "referral_listeners")
