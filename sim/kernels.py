@@ -204,6 +204,33 @@ def listeners_by_firm(listener, about, n_people, n_firms):
 
 # --- churn (sim.phases.churn) ---
 @jit
+def churn_exponent(members, firm, satisfaction, loyalty, grievance, attitude, firm_price, mean_price,
+                   churn_satisfaction, temperament_mean, churn_loyalty, initial_loyalty_mean, churn_grievance,
+                   churn_attitude, churn_price):
+    """The exponent of each member's lasting hazard (`churn.state_hazard`'s z), term by term in
+    numpy's order; numpy takes its exp."""
+    z = np.empty(members.size)
+    n_firms = attitude.shape[1]
+    for i in range(members.size):
+        person = members[i]
+        own = firm[person]
+        best_rival = 0.0
+        if n_firms > 1:
+            best = -np.inf
+            for k in range(n_firms):
+                if k != own and attitude[person, k] > best:
+                    best = attitude[person, k]
+            best_rival = best if best >= 0.0 else 0.0  # np.maximum(best, 0.0)
+        z[i] = (churn_satisfaction * (temperament_mean - satisfaction[person])
+                - churn_loyalty * (loyalty[person] - initial_loyalty_mean)
+                + churn_grievance * grievance[person]
+                - churn_attitude * attitude[person, own]
+                + churn_attitude * best_rival
+                + churn_price * (firm_price[own] / mean_price - 1.0))
+    return z
+
+
+@jit
 def add_defections(indptr, indices, leavers, old_firm, peer_defections):
     """Add to each person's count of recent defections from firm k the number of their contacts who
     left k this month: counted first, then added once per (person, firm), as numpy adds the counts."""

@@ -75,6 +75,10 @@ MARKETS = {
         sim.Firm(name="A", policies=["ServiceRecovery", "ProactiveCheckIns"]),
         sim.Firm(name="B", policies=["SmallGifts", "RetentionOffers", "Upsell"], failure_rate=0.05),
         sim.Firm(name="C", policies=["WinBackOffers"], quality=0.6)]),
+    "targeted offers": dict(n_people=2_000, firms=[
+        sim.Firm(name="A", policies=[sim.RetentionOffers(reach=0.5, target="churn_risk"),
+                                     sim.ProactiveCheckIns(reach=0.3, target="connected")]),
+        sim.Firm(name="B", price=45.0)]),
 }
 
 

@@ -35,6 +35,20 @@ REASONS = ("renewal", "contract_break", "no_contract")
 
 def state_hazard(market, members: np.ndarray) -> np.ndarray:
     """The monthly hazard that the customer's lasting state implies (no transient effects)."""
+    p = market.parameters
+    fast = compiled.kernels()
+    if fast is not None:  # the same exponent in one compiled pass (sim.kernels.churn_exponent)
+        c = market.customers
+        z = fast.churn_exponent(np.asarray(members, np.int64), c.firm, c.satisfaction, c.loyalty, c.grievance, c.attitude,
+                                market.firm_price, market.firm_price.mean(), p.churn_satisfaction,
+                                p.temperament_mean, p.churn_loyalty, p.initial_loyalty_mean, p.churn_grievance,
+                                p.churn_attitude, p.churn_price)
+    else:
+        z = _exponent(market, members)
+    return np.minimum(1.0, p.base_churn * np.exp(z))
+
+
+def _exponent(market, members: np.ndarray) -> np.ndarray:
     c, p = market.customers, market.parameters
     firm = c.firm[members]
     loyalty = c.loyalty[members]
@@ -43,7 +57,7 @@ def state_hazard(market, members: np.ndarray) -> np.ndarray:
     rivals[np.arange(members.size), firm] = -np.inf
     best_rival = np.maximum(rivals.max(axis=1), 0.0) if market.n_firms > 1 else 0.0
     relative_price = market.firm_price[firm] / market.firm_price.mean() - 1.0
-    z = (
+    return (
         p.churn_satisfaction * (p.temperament_mean - c.satisfaction[members])
         - p.churn_loyalty * (loyalty - p.initial_loyalty_mean)
         + p.churn_grievance * c.grievance[members]
@@ -51,7 +65,6 @@ def state_hazard(market, members: np.ndarray) -> np.ndarray:
         + p.churn_attitude * best_rival
         + p.churn_price * relative_price
     )
-    return np.minimum(1.0, p.base_churn * np.exp(z))
 
 
 def transient_multiplier(market, members: np.ndarray) -> np.ndarray:
