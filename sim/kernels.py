@@ -10,7 +10,13 @@ here (no exp, log or cos: numpy may use other implementations of those).
 
 The engine imports this module through `sim.compiled.kernels()`, which returns None without
 numba or with GRAPEVINE_NUMBA=0; the numpy expressions run then. tests/test_fast_paths.py
-checks that both give the same results, bit for bit.
+checks that both give the same results, bit for bit, on markets of every network family and
+with every policy: a rule changed in a phase and not in its kernel (or the other way) fails it.
+So to change a rule, change both; to try a rule out, GRAPEVINE_NUMBA=0 runs the numpy alone.
+
+Each loop below names the phase whose expressions it follows. Floating-point operations are
+written in numpy's order (numba does not reorder them or fuse a multiply and an add unless
+told to, and it is not told to), so the same inputs give the same bits.
 """
 
 from __future__ import annotations
