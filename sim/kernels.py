@@ -79,6 +79,59 @@ def feel_the_month(members, experience, expectation, satisfaction, temperament, 
         loyalty[i] = min(max(loyalty[i] + loyalty_growth * pleased - loyalty_erosion * unhappy, 0.0), 1.0)
 
 
+# --- complaints (sim.phases.complaints) ---
+_FAILURE, _QUALITY, _PRICE, _CONTACT, _NO_CAUSE = 0, 1, 2, 3, -1  # sim.customers' cause codes
+
+
+@jit
+def _cause(failed, price_rise, person):
+    return _FAILURE if failed[person] else (_PRICE if price_rise[person] > 0 else _QUALITY)
+
+
+@jit
+def newly_unhappy(members, satisfaction, satisfaction_before, failed, price_rise, talk_cause, talks_negative,
+                  dissatisfied_below, talk_probability, quality_talk_share, complaint_probability, talk_key,
+                  complain_key):
+    """Before the firm answers: the members now unhappy (a mask), the cause and the talk decision of
+    the newly unhappy (in place), and who complains among the failed and unhappy."""
+    unhappy = np.empty(members.size, np.bool_)
+    complainers = np.empty(members.size, np.int64)
+    count = 0
+    for i in range(members.size):
+        person = members[i]
+        unhappy[i] = satisfaction[person] < dissatisfied_below
+        if unhappy[i] and satisfaction_before[person] >= dissatisfied_below:
+            cause = _cause(failed, price_rise, person)
+            share = quality_talk_share if cause == _QUALITY else 1.0
+            talk_cause[person] = cause
+            talks_negative[person] = keyed_uniform(person, talk_key) < talk_probability * share
+        if failed[person] and unhappy[i] and keyed_uniform(person, complain_key) < complaint_probability:
+            complainers[count] = person
+            count += 1
+    return unhappy, complainers[:count].copy()
+
+
+@jit
+def after_answers(members, unhappy, satisfaction, satisfaction_before, failed, price_rise, resolved, complained,
+                  loyalty, grievance, talk_cause, talks_negative, dissatisfied_below, talk_probability,
+                  forgiveness, complaint_venting, contact_key):
+    """After the firm answered: members its contacts pushed into dissatisfaction decide to talk
+    (cause contact), those a policy made talk get their cause, and unresolved failures leave a
+    grievance (less what loyalty forgives; a complaint vents some of it), in place."""
+    for i in range(members.size):
+        person = members[i]
+        if (not unhappy[i] and satisfaction[person] < dissatisfied_below
+                and satisfaction_before[person] >= dissatisfied_below):
+            talk_cause[person] = _CONTACT
+            talks_negative[person] = keyed_uniform(person, contact_key) < talk_probability * 1.0
+        if talks_negative[person] and talk_cause[person] == _NO_CAUSE:
+            talk_cause[person] = _cause(failed, price_rise, person)
+        if failed[person] and not resolved[person]:
+            damage = 1.0 - forgiveness * loyalty[person]
+            damage *= complaint_venting if complained[person] else 1.0
+            grievance[person] += damage
+
+
 # --- word of mouth (sim.phases.word_of_mouth) ---
 @jit
 def sample_contacts(indptr, indices, strong, talkers, counts, key):

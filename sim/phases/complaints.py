@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import compiled
+
 from ..customers import CONTACT, FAILURE, NO_CAUSE, PRICE, QUALITY
 
 
@@ -43,18 +45,36 @@ def decide_talk(market, people: np.ndarray, cause: np.ndarray, decision: str) ->
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
     members = np.flatnonzero(c.is_customer)
-    now_unhappy = c.satisfaction[members] < p.dissatisfied_below
-    became_unhappy = members[now_unhappy & (c.satisfaction_before[members] >= p.dissatisfied_below)]
-    decide_talk(market, became_unhappy, cause_of(c, became_unhappy), "talks_negative")
-
-    with_problem = members[c.failed[members] & now_unhappy]
-    complainers = with_problem[market.streams.chance("complains", month, with_problem, p.complaint_probability)]
+    fast = compiled.kernels()
+    if fast is not None:  # the same decisions in a compiled pass before the firm answers, and one after
+        now_unhappy, complainers = fast.newly_unhappy(
+            members, c.satisfaction, c.satisfaction_before, c.failed, c.price_rise, c.talk_cause, c.talks_negative,
+            p.dissatisfied_below, p.negative_talk_probability, p.quality_talk_share, p.complaint_probability,
+            market.streams.key("talks_negative", month), market.streams.key("complains", month))
+    else:
+        now_unhappy = c.satisfaction[members] < p.dissatisfied_below
+        became_unhappy = members[now_unhappy & (c.satisfaction_before[members] >= p.dissatisfied_below)]
+        decide_talk(market, became_unhappy, cause_of(c, became_unhappy), "talks_negative")
+        with_problem = members[c.failed[members] & now_unhappy]
+        complainers = with_problem[market.streams.chance("complains", month, with_problem, p.complaint_probability)]
     c.complained[complainers] = True
     market.tally.add_by_firm("complaints", c.firm[complainers])
     market.for_each_policy("on_complaints", complainers)
     market.tally.add_by_firm("complaints_resolved", c.firm[complainers[c.resolved[complainers]]])
     market.for_each_policy("after_experience", members)
+    if fast is not None:
+        fast.after_answers(members, now_unhappy, c.satisfaction, c.satisfaction_before, c.failed, c.price_rise,
+                           c.resolved, c.complained, c.loyalty, c.grievance, c.talk_cause, c.talks_negative,
+                           p.dissatisfied_below, p.negative_talk_probability, p.forgiveness, p.complaint_venting,
+                           market.streams.key("talks_after_contact", month))
+    else:
+        _after_answers(market, members, now_unhappy)
 
+
+def _after_answers(market, members: np.ndarray, now_unhappy: np.ndarray) -> None:
+    """Talk decisions of those the firm's contacts upset, causes of those a policy made talk, and
+    the grievances of unresolved failures (numpy)."""
+    c, p = market.customers, market.parameters
     # pushed into dissatisfaction by a contact of the firm, after the month's first decision
     pushed = members[~now_unhappy & (c.satisfaction[members] < p.dissatisfied_below)
                      & (c.satisfaction_before[members] >= p.dissatisfied_below)]
