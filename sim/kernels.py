@@ -53,6 +53,28 @@ def uniform(ids, key):
 
 # --- experience (sim.phases.experience) ---
 @jit
+def serve_the_month(members, firm, tenure, satisfaction, satisfaction_before, poorly_served, firm_quality,
+                    firm_failure_rate, noise, quality_noise, failed, failures, experience, failure_key, n_firms):
+    """The month's service to every member, in place: tenure, satisfaction when the month began,
+    a failure (keyed draw below the firm's rate; always for the poorly served) and the quality
+    experienced (the firm's, plus `quality_noise` x the member's normal draw). Returns the
+    failures per firm."""
+    failures_by_firm = np.zeros(n_firms)
+    for i in range(members.size):
+        person = members[i]
+        k = firm[person]
+        tenure[person] += 1
+        satisfaction_before[person] = satisfaction[person]
+        rate = 1.0 if poorly_served[person] else firm_failure_rate[k]
+        failed[person] = keyed_uniform(person, failure_key) < rate
+        if failed[person]:
+            failures[person] += 1
+            failures_by_firm[k] += 1.0
+        experience[person] = firm_quality[k] + quality_noise * noise[i]
+    return failures_by_firm
+
+
+@jit
 def feel_the_month(members, experience, expectation, satisfaction, temperament, surprise, price_rise, loyalty,
                    failed, tolerance_zone, loss_aversion, price_weight, performance_weight, quality_norm,
                    disconfirmation_sensitivity, satisfaction_memory, failure_severity, forgiveness,

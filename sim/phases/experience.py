@@ -36,19 +36,17 @@ def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
     c.start_month()
     members = np.flatnonzero(c.is_customer)
-    firm = c.firm[members]
-    c.tenure[members] += 1
-    c.satisfaction_before[members] = c.satisfaction[members]
-
-    quality = market.firm_quality[firm] + p.quality_noise * market.streams.normal("quality", month, members)
-    failure_rate = np.where(c.poorly_served[members], 1.0, market.firm_failure_rate[firm])
-    failed = market.streams.chance("failure", month, members, failure_rate)
-    c.failed[members] = failed
-    c.failures[members] += failed
-    market.tally.add_by_firm("service_failures", firm[failed])
-    c.experience[members] = quality
-    market.for_each_policy("shape_experience", members)
+    noise = market.streams.normal("quality", month, members)
     fast = compiled.kernels()
+    if fast is not None:  # the same service in one compiled pass (sim.kernels.serve_the_month)
+        failures = fast.serve_the_month(members, c.firm, c.tenure, c.satisfaction, c.satisfaction_before,
+                                        c.poorly_served, market.firm_quality, market.firm_failure_rate, noise,
+                                        p.quality_noise, c.failed, c.failures, c.experience,
+                                        market.streams.key("failure", month), market.n_firms)
+        market.tally.add_by_firm("service_failures", np.arange(market.n_firms), weights=failures)
+    else:
+        _serve_the_month(market, members, noise)
+    market.for_each_policy("shape_experience", members)
     if fast is not None:  # the same arithmetic in one compiled pass (sim.kernels.feel_the_month)
         fast.feel_the_month(members, c.experience, c.expectation, c.satisfaction, c.temperament, c.surprise,
                             c.price_rise, c.loyalty, c.failed, p.tolerance_zone, p.loss_aversion, p.price_weight,
@@ -58,6 +56,21 @@ def run(market) -> None:
     else:
         _feel_the_month(c, p, members)
     c.grievance *= p.grievance_memory
+
+
+def _serve_the_month(market, members: np.ndarray, noise: np.ndarray) -> None:
+    """Tenure, satisfaction when the month began, failures and the quality experienced (numpy)."""
+    c, p, month = market.customers, market.parameters, market.month
+    firm = c.firm[members]
+    c.tenure[members] += 1
+    c.satisfaction_before[members] = c.satisfaction[members]
+    quality = market.firm_quality[firm] + p.quality_noise * noise
+    failure_rate = np.where(c.poorly_served[members], 1.0, market.firm_failure_rate[firm])
+    failed = market.streams.chance("failure", month, members, failure_rate)
+    c.failed[members] = failed
+    c.failures[members] += failed
+    market.tally.add_by_firm("service_failures", firm[failed])
+    c.experience[members] = quality
 
 
 def _feel_the_month(c, p, members: np.ndarray) -> None:
