@@ -247,7 +247,8 @@ def referring(firm, satisfaction, loyalty, delighted_above, loyal_above, probabi
 
 
 @jit
-def askers(firm, contract_end, satisfaction, month, break_below, advertising, imitation, signal, key):
+def askers(firm, contract_end, satisfaction, month, break_below, advertising, imitation, told_positive, signal_unit,
+           key):
     """Who asks contacts about their provider: customers at renewal or weighing a break, then the
     prospects shopping (a keyed draw below 1 - prod(1 - clip(advertising + imitation x signal))),
     each group in person order: `word_of_mouth.askers`'s numpy expressions in the same order."""
@@ -262,12 +263,37 @@ def askers(firm, contract_end, satisfaction, month, break_below, advertising, im
             continue
         stay = 1.0
         for k in range(advertising.size):
-            trigger = min(max(advertising[k] + imitation * signal[person, k], 0.0), 1.0)
+            trigger = min(max(advertising[k] + imitation * (told_positive[person, k] / signal_unit), 0.0), 1.0)
             stay = (1.0 - trigger) if k == 0 else stay * (1.0 - trigger)
         if keyed_uniform(person, key) < 1.0 - stay:
             shopping[n_shopping] = person
             n_shopping += 1
     return np.concatenate((deciding[:n_deciding], shopping[:n_shopping]))
+
+
+@jit
+def hear(attitude, told_positive, good_listener, good_about, good_weight, bad_listener, bad_about, bad_weight,
+         more_bad_listener, more_bad_about, more_bad_weight, memory, positive_weight, negative_weight, signal_unit):
+    """Attitudes fade and move with the month's weighted messages, in place; returns the referral
+    signal (positive messages heard / `signal_unit`). Messages are summed in the order numpy's
+    bincounts sum them: bad news as told then as answered, good answers apart from the referrals."""
+    n, n_firms = attitude.shape
+    heard_negative, answered_positive = np.zeros((n, n_firms)), np.zeros((n, n_firms))
+    for m in range(bad_listener.size):
+        heard_negative[bad_listener[m], bad_about[m]] += bad_weight[m]
+    for m in range(more_bad_listener.size):
+        heard_negative[more_bad_listener[m], more_bad_about[m]] += more_bad_weight[m]
+    for m in range(good_listener.size):
+        answered_positive[good_listener[m], good_about[m]] += good_weight[m]
+    signal = np.empty((n, n_firms))
+    for person in range(n):
+        for k in range(n_firms):
+            heard_positive = told_positive[person, k] + answered_positive[person, k]
+            moved = attitude[person, k] * memory
+            moved += positive_weight * heard_positive - negative_weight * heard_negative[person, k]
+            attitude[person, k] = min(max(moved, -1.0), 1.0)
+            signal[person, k] = heard_positive / signal_unit
+    return signal
 
 
 @jit

@@ -105,9 +105,14 @@ def _heard(market, listener, firm, weight) -> np.ndarray:
 
 def referral_signal(market, heard_positive: np.ndarray) -> np.ndarray:
     """Positive messages heard, in units of "advocates among one's contacts" (the Bass imitation signal)."""
+    return heard_positive / signal_unit(market)
+
+
+def signal_unit(market) -> float:
+    """The messages a typical advocate sends a month, floored: a vanishing referral rate must not
+    overflow the signal."""
     p = market.parameters
-    # messages a typical advocate sends a month, floored: a vanishing referral rate must not overflow the signal
-    return heard_positive / max(p.referral_probability * p.referral_reach, 1e-9)
+    return max(p.referral_probability * p.referral_reach, 1e-9)
 
 
 def referring(market) -> np.ndarray:
@@ -122,7 +127,7 @@ def referring(market) -> np.ndarray:
     return advocates[market.streams.chance("refers", month, advocates, p.referral_probability)]
 
 
-def askers(market, signal: np.ndarray) -> np.ndarray:
+def askers(market, told_positive: np.ndarray) -> np.ndarray:
     """Who asks contacts about their provider this month: customers whose contract ends now (the
     renewal decision) or who weigh a break (satisfaction below `contract_break_below`), and
     prospects shopping, each with the chance that advertising and this month's referrals put
@@ -133,7 +138,9 @@ def askers(market, signal: np.ndarray) -> np.ndarray:
     fast = compiled.kernels()
     if fast is not None:  # the same people in one compiled pass
         return fast.askers(c.firm, c.contract_end, c.satisfaction, month, p.contract_break_below,
-                           market.firm_advertising, p.imitation, signal, market.streams.key("shops", month))
+                           market.firm_advertising, p.imitation, told_positive, signal_unit(market),
+                           market.streams.key("shops", month))
+    signal = referral_signal(market, told_positive)
     members = np.flatnonzero(c.is_customer)
     deciding = members[(c.contract_end[members] == month) | (c.satisfaction[members] < p.contract_break_below)]
     prospects = np.flatnonzero(~c.is_customer)
@@ -220,16 +227,30 @@ def run(market) -> None:
 
     # asked: those about to decide ask a few contacts, who answer by their mood
     told_positive = _heard(market, pos_listener, pos_about, positive_weight)
-    answerer, asker, ans_strong, ans_about, valence = answers(market, askers(market, referral_signal(market, told_positive)))
+    answerer, asker, ans_strong, ans_about, valence = answers(market, askers(market, told_positive))
     for kind, sign in (("positive", 1), ("neutral", 0), ("negative", -1)):
         tally.add_by_firm(f"answers_{kind}", ans_about[valence == sign])
     good, bad = valence > 0, valence < 0
     warned = _defended(market, answerer[bad], asker[bad], ans_about[bad])
     answer_weight = p.asked_weight * tie_weight[ans_strong.astype(int)]
 
-    heard_negative = _heard(market, np.concatenate((listener, asker[bad])), np.concatenate((about, ans_about[bad])),
-                            np.concatenate((negative_weight, answer_weight[bad] * (1.0 - p.defence_damping * warned))))
-    heard_positive = told_positive + _heard(market, asker[good], ans_about[good], answer_weight[good])
+    warning_weight = answer_weight[bad] * (1.0 - p.defence_damping * warned)
+    hear(market, told_positive, (asker[good], ans_about[good], answer_weight[good]),
+         (listener, about, negative_weight), (asker[bad], ans_about[bad], warning_weight))
+
+
+def hear(market, told_positive: np.ndarray, answered_well: tuple, told_badly: tuple, answered_badly: tuple) -> None:
+    """Attitudes fade by `attitude_memory` and move with the weighted messages heard; the referral
+    signal of the month is kept for acquisition. Each message set is (listener, firm, weight)."""
+    c, p = market.customers, market.parameters
+    fast = compiled.kernels()
+    if fast is not None:  # the same sums and attitudes in one compiled pass (sim.kernels.hear)
+        market.heard_positive = fast.hear(c.attitude, told_positive, *answered_well, *told_badly, *answered_badly,
+                                          p.attitude_memory, p.positive_message_weight, p.negative_message_weight,
+                                          signal_unit(market))
+        return
+    heard_negative = _heard(market, *(np.concatenate(parts) for parts in zip(told_badly, answered_badly)))
+    heard_positive = told_positive + _heard(market, *answered_well)
     c.attitude *= p.attitude_memory
     c.attitude += p.positive_message_weight * heard_positive - p.negative_message_weight * heard_negative
     np.clip(c.attitude, -1.0, 1.0, out=c.attitude)
