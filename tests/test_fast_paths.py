@@ -234,3 +234,17 @@ def test_a_shared_warm_up_lands_on_the_stated_customers_as_its_own_would(monkeyp
         assert shared.monthly().to_csv(index=False) == alone.monthly().to_csv(index=False)
         assert shared.customer_table().to_csv() == alone.customer_table().to_csv()
     assert len(sim.market._warmed.kept) == 1
+
+
+def test_runs_sent_to_workers_travel_with_the_other_arms_of_their_replication():
+    """On Dask workers the arms of one replication at one point are computed in one call, so the
+    later arms start from the first one's warm-up on the same worker (and the plan's order is kept)."""
+    from sim.experiments.design import RunTask
+    from sim.experiments.runner import together
+
+    tasks = [RunTask(arm, r, 100 + r, (), {}, point) for point in (0, 1) for arm in ("ignore", "recover", "gifts")
+             for r in (0, 1)]
+    groups = [[task.key for task in group.tasks] for group in together(tasks)]
+    assert groups == [[f"p{point:05d}/{arm}__r{r}" for arm in ("ignore", "recover", "gifts")]
+                      for point in (0, 1) for r in (0, 1)]
+    assert sorted(key for group in groups for key in group) == sorted(task.key for task in tasks)
