@@ -252,6 +252,8 @@ def test_the_memory_estimate_is_on_the_high_side_but_not_far(network, degree):
     settings = {"n_people": people, "mean_degree": degree, "network": network, "months": 2, "warm_up_months": 1}
     scenario = load_scenario(ROOT / "scenarios" / "quickstart.yaml", [f"market.{k}={v}" for k, v in settings.items()])
     estimated = preflight.estimate(Experiment.single(scenario)).run_bytes - preflight.PROCESS_BYTES
+    small = {**settings, "n_people": 200}  # the compiled kernels load from numba's cache at their first call
+    sim.Market(seed=1, firms=scenario.firms_for(scenario.groups.runs[1]), **small).run()
     tracemalloc.start()
     try:
         market = sim.Market(seed=1, firms=scenario.firms_for(scenario.groups.runs[1]), **settings).run()

@@ -70,7 +70,7 @@ EXPECTED = {
     "infinite_sensitivity_bound.yaml": ["market.price = [1, inf]", "[low, high], two finite numbers"],
     "sensitivity_bound_not_a_pair.yaml": ["market.months = [12]", "[low, high]"],
     # sizes this machine cannot hold: refused with the estimate
-    "too_big_for_memory.yaml": ["a run needs about", "TB of memory", "50,000,000 people", "this machine has"],
+    "too_big_for_memory.yaml": ["a run needs about", "B of memory (50,000,000 people", "this machine has"],
     # smaller
     "python_tag.yaml": ["line 2", "python/object/apply", "no tags"],
     "bad_arm_name.yaml": ["compare.arms[0].name = 'a b'", "letters, digits"],

@@ -9,9 +9,11 @@ checked before anything is written or run.
 The estimates are rough and deliberately on the high side; where their figures come from:
 - memory: the state arrays take about 150 bytes per person plus 60 per person and firm (peak RSS
   at 200,000 people with 1 to 5 firms); building the network about 75 bytes per stored tie, 90
-  for scale-free (tracemalloc peaks at 40,000 to 200,000 people, mean_degree 10 to 100: the
-  estimate is 1.1 to 1.35 times the peak, and tests/test_reliability.py keeps it above the peak
-  and within twice it); a Python process with its libraries about 200 MB (peak RSS);
+  for scale-free, with numpy alone, and 10, 14 for scale-free and 20 for communities with the
+  compiled kernels (tracemalloc peaks at 40,000 to 200,000 people, mean_degree 10 to 100: the
+  estimate is 1.1 to 1.35 times the peak with numpy, 1.2 to 1.7 compiled, and
+  tests/test_reliability.py keeps it above the peak and within twice it); a Python process with
+  its libraries about 200 MB (peak RSS);
 - time: bench/README.md, measured on this project's 2-core machine (1,000,000 people x 96
   months in 12.2 s, 2.4 s of it the network), with the share of the ties taken from the ratio of
   monthly times at mean_degree 10 and 100 measured in one session;
@@ -28,13 +30,16 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import compiled
 from ..errors import InputError
 
 PROCESS_BYTES = 200e6  # Python, numpy, pandas, Mesa: one worker process before its first market
 PERSON_BYTES = 150.0  # customer state arrays, per person
 PERSON_FIRM_BYTES = 60.0  # per person and firm (who heard what about which firm, ...)
-TIE_BYTES = {"scale_free": 90.0}  # per stored tie (both directions) while the CSR network is built
+TIE_BYTES = {"scale_free": 90.0}  # per stored tie (both directions) while numpy builds the CSR network
 TIE_BYTES_OTHERWISE = 75.0
+COMPILED_TIE_BYTES = {"scale_free": 14.0, "communities": 20.0, "edge_list": 75.0}  # the same, built by sim.kernels
+COMPILED_TIE_BYTES_OTHERWISE = 10.0
 PERSON_MONTH_SECONDS = 7.8e-8  # bench: 1M people x 96 months ~ 9.8 s at mean_degree 10
 TIE_MONTH_SECONDS = 2.5e-9  # per stored tie and month (word of mouth, peer churn)
 MONTH_SECONDS = 1.5e-3  # per month whatever the size (about a hundred numpy calls)
@@ -100,7 +105,7 @@ def estimate(plan, runs: int | None = None) -> Needs | None:
         else:
             stored = stored_ties(network, int(people), int(degree), int(group), float(between))
         memory = (PROCESS_BYTES + people * (PERSON_BYTES + PERSON_FIRM_BYTES * firms)
-                  + TIE_BYTES.get(network, TIE_BYTES_OTHERWISE) * stored)
+                  + tie_bytes(network) * stored)
         if memory > largest[0]:
             largest = (memory, f"{int(people):,} people, {int(stored) // 2:,} ties")
         share = count * per_point / max(plan.total, 1) * total_runs  # of the runs asked for
@@ -110,6 +115,14 @@ def estimate(plan, runs: int | None = None) -> Needs | None:
         disk += share * (RUN_FILE_BYTES + ROW_BYTES.get(plan.kind, 550) * (months + 1) * firms)
     disk += POINT_BYTES * len(plan.points)
     return Needs(total_runs, largest[0], seconds, disk, largest[1])
+
+
+def tie_bytes(network: str) -> float:
+    """Memory per stored tie while the network is built: far less with the compiled kernels, which
+    count instead of sorting (a user's edge list keeps numpy's figure: its reader dominates)."""
+    if compiled.kernels() is not None:
+        return COMPILED_TIE_BYTES.get(network, COMPILED_TIE_BYTES_OTHERWISE)
+    return TIE_BYTES.get(network, TIE_BYTES_OTHERWISE)
 
 
 def stored_ties(network: str, people: int, degree: int, group: int, between: float) -> int:
