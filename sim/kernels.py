@@ -338,6 +338,33 @@ def churn_exponent(members, firm, satisfaction, loyalty, grievance, attitude, fi
 
 
 @jit
+def who_leaves(members, contract_end, month, lasting, passing, renewal_survival, satisfaction, break_probability,
+               break_below, key):
+    """Each member's reason to decide (RENEWAL 0, CONTRACT_BREAK 1, NO_CONTRACT 2: `churn.REASONS`)
+    and whether they leave (a keyed draw below the chance for that reason), as `churn.run`'s numpy
+    expressions. `renewal_survival` holds (1 - lasting) ** contract months for the members at
+    renewal, in order (numpy's power)."""
+    reason = np.empty(members.size, np.int64)
+    leaving = np.empty(members.size, np.bool_)
+    at_renewal = 0
+    for i in range(members.size):
+        person = members[i]
+        if contract_end[person] == month:
+            reason[i] = 0
+            passing_now = 1.0 - min(1.0, lasting[i] * (passing[i] - 1.0))
+            probability = 1.0 - renewal_survival[at_renewal] * passing_now
+            at_renewal += 1
+        elif contract_end[person] > month:
+            reason[i] = 1
+            probability = break_probability * (1.0 if satisfaction[person] < break_below else 0.0)
+        else:
+            reason[i] = 2
+            probability = min(1.0, lasting[i] * passing[i])
+        leaving[i] = keyed_uniform(person, key) < probability
+    return reason, leaving
+
+
+@jit
 def add_defections(indptr, indices, leavers, old_firm, peer_defections):
     """Add to each person's count of recent defections from firm k the number of their contacts who
     left k this month: counted first, then added once per (person, firm), as numpy adds the counts."""

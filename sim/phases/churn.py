@@ -100,27 +100,39 @@ def monthly_hazard(market, members: np.ndarray) -> np.ndarray:
     return np.minimum(1.0, state_hazard(market, members) * transient_multiplier(market, members))
 
 
+def decisions(market, members: np.ndarray, lasting: np.ndarray, passing: np.ndarray) -> tuple:
+    """(reason, leaving) per member: at contract end the renewal decision (the contract's months
+    of lasting hazard, plus one month of this month's passing pressures), during a contract only
+    the very unhappy break it, without a contract the monthly hazard."""
+    c, p, month = market.customers, market.parameters, market.month
+    contract_end = c.contract_end[members]
+    contract_months = market.firm_contract_months[c.firm[members]]
+    fast = compiled.kernels()
+    if fast is not None:  # numpy's power for those at renewal, the rest in one compiled pass
+        renewing = contract_end == month
+        survival = (1.0 - lasting[renewing]) ** np.maximum(contract_months[renewing], 1)
+        return fast.who_leaves(members, c.contract_end, month, lasting, passing, survival, c.satisfaction,
+                               p.contract_break_probability, p.contract_break_below, market.streams.key("leaves", month))
+    hazard = np.minimum(1.0, lasting * passing)
+    reason = np.select([contract_end == month, contract_end > month], [RENEWAL, CONTRACT_BREAK], NO_CONTRACT)
+    probability = np.select(
+        [reason == RENEWAL, reason == CONTRACT_BREAK],
+        [
+            1.0 - (1.0 - lasting) ** np.maximum(contract_months, 1) * (1.0 - np.minimum(1.0, lasting * (passing - 1.0))),
+            p.contract_break_probability * (c.satisfaction[members] < p.contract_break_below),
+        ],
+        hazard,
+    )
+    return reason, market.streams.chance("leaves", month, members, probability)
+
+
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
     members = np.flatnonzero(c.is_customer)
     firm = c.firm[members]
     lasting = state_hazard(market, members)
     passing = transient_multiplier(market, members)
-    hazard = np.minimum(1.0, lasting * passing)
-
-    contract_end = c.contract_end[members]
-    reason = np.select([contract_end == month, contract_end > month], [RENEWAL, CONTRACT_BREAK], NO_CONTRACT)
-    contract_months = market.firm_contract_months[firm]
-    probability = np.select(
-        [reason == RENEWAL, reason == CONTRACT_BREAK],
-        [
-            # the contract's months of lasting hazard, plus one month of this month's passing pressures
-            1.0 - (1.0 - lasting) ** np.maximum(contract_months, 1) * (1.0 - np.minimum(1.0, lasting * (passing - 1.0))),
-            p.contract_break_probability * (c.satisfaction[members] < p.contract_break_below),
-        ],
-        hazard,
-    )
-    leaving = market.streams.chance("leaves", month, members, probability)
+    reason, leaving = decisions(market, members, lasting, passing)
 
     # the firm's last word: offers to those about to leave
     for k in range(market.n_firms):
