@@ -193,13 +193,20 @@ class Market(mesa.Model):
                 for policy in self.policies_of(k):
                     getattr(policy, hook)(self, k, mine)
 
-    def welcome(self, people: np.ndarray, firm, channel: int) -> None:
-        """People join `firm` (an index, or one per person) through `channel`."""
+    def welcome(self, people: np.ndarray, firm, channel) -> None:
+        """People join `firm` (an index, or one per person) through `channel` (a code of CHANNELS,
+        or one per person)."""
         if people.size == 0:
             return
         firm = np.broadcast_to(np.asarray(firm, np.int64), people.shape)
         self.customers.join(people, firm, channel, self.month, self)
-        self.tally.add_by_firm(f"acquired_{CHANNELS[channel]}", firm)
+        if np.ndim(channel) == 0:
+            self.tally.add_by_firm(f"acquired_{CHANNELS[channel]}", firm)
+            return
+        for code, name in enumerate(CHANNELS):
+            through = channel == code
+            if through.any():
+                self.tally.add_by_firm(f"acquired_{name}", firm[through])
 
     # --- views for researchers ---------------------------------------------------
     def monthly(self):

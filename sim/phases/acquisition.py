@@ -45,8 +45,7 @@ def run(market) -> None:
     pick = np.arange(people.size)
     referral_share = imitation[pick, firm] / (imitation[pick, firm] + market.firm_advertising[firm] + 1e-12)
     by_referral = market.streams.chance("join_channel", month, people, referral_share)
-    market.welcome(people[by_referral], firm[by_referral], REFERRAL)
-    market.welcome(people[~by_referral], firm[~by_referral], ADVERTISING)
+    market.welcome(people, firm, np.where(by_referral, REFERRAL, ADVERTISING))
 
     former = np.flatnonzero((c.firm == NO_FIRM) & (c.last_firm != NO_FIRM))
     for k in range(market.n_firms):

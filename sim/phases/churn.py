@@ -162,8 +162,7 @@ def run(market) -> None:
         signal = market.heard_positive[movers, new_firm] * p.imitation
         referral_share = signal / (signal + market.firm_advertising[new_firm] + 1e-12)
         by_referral = market.streams.chance("switch_channel", month, movers, referral_share)
-        market.welcome(movers[by_referral], new_firm[by_referral], REFERRAL)
-        market.welcome(movers[~by_referral], new_firm[~by_referral], ADVERTISING)
+        market.welcome(movers, new_firm, np.where(by_referral, REFERRAL, ADVERTISING))
 
     # felt in full at next month's decisions, then fading (Nitzan & Libai 2011: strongest in month 1);
     # a contact who left firm k weighs on k's customers only, not on the firm they may have joined
