@@ -22,6 +22,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip uninstall --quiet --yes grapevine 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -c "import sim.compiled; sim.compiled.warm()"  # numba compiles its kernels here, once
 	touch $@
 
 # plus the dashboard extra (Solara, pinned to the release whose assets it serves offline)

@@ -3,6 +3,8 @@
 None without numba, with GRAPEVINE_NUMBA=0, or when numba cannot keep its cache (a read-only
 install without a home): the numpy expressions then give the same numbers, more slowly.
 Imported at the first call, so that importing sim stays quick.
+
+    python -c "import sim.compiled; sim.compiled.warm()"   # compile every kernel now (`make install` does)
 """
 
 from __future__ import annotations
@@ -30,3 +32,20 @@ def _load():
         return module
     except Exception:  # no numba, or nowhere to keep its cache: the numpy expressions run
         return None
+
+
+def warm() -> bool:
+    """Compile (or load from numba's cache) every kernel, for the argument types the engine
+    passes, by running small markets of each network family and one with every policy.
+    Returns whether the kernels are on."""
+    if kernels() is None:
+        return False
+    import sim
+
+    firms = [sim.Firm(name="A", policies=["ServiceRecovery", "SmallGifts", "Upsell"]),
+             sim.Firm(name="B", policies=["RetentionOffers", "WinBackOffers", "ProactiveCheckIns"])]
+    for network in ("small_world", "scale_free", "communities"):
+        sim.Market(seed=0, n_people=400, months=2, warm_up_months=2, network=network, firms=firms,
+                   relay_probability=0.2, datacollector=False).run().monthly()
+    return True
+
