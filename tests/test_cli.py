@@ -88,7 +88,10 @@ def test_out_must_be_new(tmp_path, capsys):
 
 
 def _interrupt_then_resume(tmp_path, sig):
-    args = ["--set", "market.n_people=1500", "--set", "market.months=24", "--replications", "12", "--quiet",
+    # 36 runs of about a fifth of a second each: seconds between the third saved run and the last,
+    # so that the signal lands part-way even on a loaded machine (at 24 months the compiled engine
+    # finished all 36 under the suite's load before the signal arrived)
+    args = ["--set", "market.n_people=1500", "--set", "market.months=60", "--replications", "12", "--quiet",
             "--no-figures", "--robustness", "off"]
     reference = tmp_path / "reference"
     assert grapevine("run", QUICK, "--out", reference, *args).returncode == 0
