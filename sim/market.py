@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import mesa
 import numpy as np
 
-from . import compiled
+from . import allocation, compiled
 from . import network as networks
 from . import population
 from .agents import Customer
@@ -91,6 +91,7 @@ class Market(mesa.Model):
         policy_states = declared_states(part for plugins in self._plugins for part in plugins)
         self.policies_on = False
 
+        allocation.keep_freed_arrays(p.n_people)  # millions of people: reuse freed arrays (sim.allocation)
         shared = _warmed.key(self) if share_warm_up else None
         if not _warmed.restore(self, shared):
             setup_rng = np.random.default_rng(int(self.streams.bits("setup", self.month, np.zeros(1))[0] >> np.uint64(1)))

@@ -108,9 +108,17 @@ class Streams:
 
     def normal(self, decision: str, month: int, ids: np.ndarray) -> np.ndarray:
         """Standard normal draws (Box-Muller on two keyed uniforms)."""
-        u1 = self.uniform(decision + ":1", month, ids)
-        u2 = self.uniform(decision + ":2", month, ids)
-        return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+        # sqrt(-2 log(1 - u1)) cos(2 pi u2), operation by operation in place: no temporaries
+        radius = self.uniform(decision + ":1", month, ids)
+        np.negative(radius, out=radius)
+        np.log1p(radius, out=radius)
+        radius *= -2.0
+        np.sqrt(radius, out=radius)
+        angle = self.uniform(decision + ":2", month, ids)
+        angle *= 2.0 * np.pi
+        np.cos(angle, out=angle)
+        radius *= angle
+        return radius
 
     def integers(self, decision: str, month: int, ids: np.ndarray, low: int, high: int) -> np.ndarray:
         """Integers uniform on low..high inclusive."""

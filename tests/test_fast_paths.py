@@ -248,3 +248,14 @@ def test_runs_sent_to_workers_travel_with_the_other_arms_of_their_replication():
     assert groups == [[f"p{point:05d}/{arm}__r{r}" for arm in ("ignore", "recover", "gifts")]
                       for point in (0, 1) for r in (0, 1)]
     assert sorted(key for group in groups for key in group) == sorted(task.key for task in tasks)
+
+
+def test_only_markets_of_millions_tell_malloc_to_keep_freed_arrays(monkeypatch):
+    from sim import allocation
+
+    calls = []
+    monkeypatch.setattr(allocation, "_done", [])
+    monkeypatch.setattr(allocation, "_tune", lambda: calls.append(1) or True)
+    assert not allocation.keep_freed_arrays(allocation.LARGE - 1) and not calls
+    assert allocation.keep_freed_arrays(allocation.LARGE) and allocation.keep_freed_arrays(10**7)
+    assert calls == [1]  # once per process
