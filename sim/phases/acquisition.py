@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import compiled
-
 from ..customers import ADVERTISING, NO_FIRM, REFERRAL
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import compiled
-
 from ..customers import ADVERTISING, REFERRAL
 
 RENEWAL, CONTRACT_BREAK, NO_CONTRACT = 0, 1, 2
@@ -39,8 +38,8 @@ def state_hazard(market, members: np.ndarray) -> np.ndarray:
     fast = compiled.kernels()
     if fast is not None:  # the same exponent in one compiled pass (sim.kernels.churn_exponent)
         c = market.customers
-        z = fast.churn_exponent(np.asarray(members, np.int64), c.firm, c.satisfaction, c.loyalty, c.grievance, c.attitude,
-                                market.firm_price, market.firm_price.mean(), p.churn_satisfaction,
+        z = fast.churn_exponent(np.asarray(members, np.int64), c.firm, c.satisfaction, c.loyalty, c.grievance,
+                                c.attitude, market.firm_price, market.firm_price.mean(), p.churn_satisfaction,
                                 p.temperament_mean, p.churn_loyalty, p.initial_loyalty_mean, p.churn_grievance,
                                 p.churn_attitude, p.churn_price)
     else:
@@ -112,7 +111,8 @@ def decisions(market, members: np.ndarray, lasting: np.ndarray, passing: np.ndar
         renewing = contract_end == month
         survival = (1.0 - lasting[renewing]) ** np.maximum(contract_months[renewing], 1)
         return fast.who_leaves(members, c.contract_end, month, lasting, passing, survival, c.satisfaction,
-                               p.contract_break_probability, p.contract_break_below, market.streams.key("leaves", month))
+                               p.contract_break_probability, p.contract_break_below,
+                               market.streams.key("leaves", month))
     hazard = np.minimum(1.0, lasting * passing)
     reason = np.select([contract_end == month, contract_end > month], [RENEWAL, CONTRACT_BREAK], NO_CONTRACT)
     probability = np.select(

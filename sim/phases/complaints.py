@@ -22,7 +22,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import compiled
-
 from ..customers import CONTACT, FAILURE, NO_CAUSE, PRICE, QUALITY
 
 
