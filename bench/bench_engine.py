@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -36,6 +37,17 @@ RECOVERY_EFFORT = 0.8  # the ServiceRecovery arm of the comparison
 
 
 # --- one engine run, timed by part ----------------------------------------------------------
+def timer(spent: dict, name: str, function, clock=time.perf_counter):
+    """`function`, adding the `clock` time of each call to spent[name]."""
+    def wrapper(*args, **kwargs):
+        start = clock()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[name] = spent.get(name, 0.0) + clock() - start
+    return wrapper
+
+
 def timed_engine_run(n_people: int, months: int, seed: int) -> dict:
     """Time Market(...).run() with the network build and each phase's `run` timed apart."""
     import sim
@@ -43,16 +55,7 @@ def timed_engine_run(n_people: int, months: int, seed: int) -> dict:
     from sim.phases import MONTH
 
     spent: dict[str, float] = {}
-
-    def timing(name, function):
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
-        return wrapper
-
+    timing = partial(timer, spent)
     originals = [(sim.network, "build", sim.network.build)] + [(phase, "run", phase.run) for phase in MONTH]
     for owner, attribute, function in originals:
         name = "network" if owner is sim.network else owner.__name__.rsplit(".", 1)[-1]

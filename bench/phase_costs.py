@@ -14,9 +14,11 @@ import argparse
 import resource
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 
 def main() -> None:
@@ -30,18 +32,11 @@ def main() -> None:
     import sim.network
     from sim.phases import MONTH
 
+    from bench_engine import timer
+
     sim.Market(seed=0, n_people=1_000, months=2, datacollector=False).run()  # imports, kernels loaded
     spent: dict[str, float] = {}
-
-    def timed(name, function):
-        def run(*a, **k):
-            start = time.process_time()
-            try:
-                return function(*a, **k)
-            finally:
-                spent[name] = spent.get(name, 0.0) + time.process_time() - start
-        return run
-
+    timed = partial(timer, spent, clock=time.process_time)
     for phase in MONTH:
         phase.run = timed(phase.__name__.rsplit(".", 1)[-1], phase.run)
     sim.market.monthly_metrics = timed("metrics", sim.market.monthly_metrics)
