@@ -24,6 +24,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+# the cause codes are the engine's own (numba reads module-level integers as constants)
+from .customers import CONTACT, FAILURE, NO_CAUSE, PRICE, QUALITY
+
 jit = numba.njit(cache=True, nogil=True)
 
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
@@ -102,12 +105,9 @@ def feel_the_month(members, experience, expectation, satisfaction, temperament, 
 
 
 # --- complaints (sim.phases.complaints) ---
-_FAILURE, _QUALITY, _PRICE, _CONTACT, _NO_CAUSE = 0, 1, 2, 3, -1  # sim.customers' cause codes
-
-
 @jit
 def _cause(failed, price_rise, person):
-    return _FAILURE if failed[person] else (_PRICE if price_rise[person] > 0 else _QUALITY)
+    return FAILURE if failed[person] else (PRICE if price_rise[person] > 0 else QUALITY)
 
 
 @jit
@@ -124,7 +124,7 @@ def newly_unhappy(members, satisfaction, satisfaction_before, failed, price_rise
         unhappy[i] = satisfaction[person] < dissatisfied_below
         if unhappy[i] and satisfaction_before[person] >= dissatisfied_below:
             cause = _cause(failed, price_rise, person)
-            share = quality_talk_share if cause == _QUALITY else 1.0
+            share = quality_talk_share if cause == QUALITY else 1.0
             talk_cause[person] = cause
             talks_negative[person] = keyed_uniform(person, talk_key) < talk_probability * share
         if failed[person] and unhappy[i] and keyed_uniform(person, complain_key) < complaint_probability:
@@ -144,9 +144,9 @@ def after_answers(members, unhappy, satisfaction, satisfaction_before, failed, p
         person = members[i]
         if (not unhappy[i] and satisfaction[person] < dissatisfied_below
                 and satisfaction_before[person] >= dissatisfied_below):
-            talk_cause[person] = _CONTACT
+            talk_cause[person] = CONTACT
             talks_negative[person] = keyed_uniform(person, contact_key) < talk_probability * 1.0
-        if talks_negative[person] and talk_cause[person] == _NO_CAUSE:
+        if talks_negative[person] and talk_cause[person] == NO_CAUSE:
             talk_cause[person] = _cause(failed, price_rise, person)
         if failed[person] and not resolved[person]:
             damage = 1.0 - forgiveness * loyalty[person]
@@ -340,7 +340,7 @@ def churn_exponent(members, firm, satisfaction, loyalty, grievance, attitude, fi
 @jit
 def who_leaves(members, contract_end, month, lasting, passing, renewal_survival, satisfaction, break_probability,
                break_below, key):
-    """Each member's reason to decide (RENEWAL 0, CONTRACT_BREAK 1, NO_CONTRACT 2: `churn.REASONS`)
+    """Each member's reason to decide (its index in `churn.REASONS`; importing churn's names here would close an import cycle)
     and whether they leave (a keyed draw below the chance for that reason), as `churn.run`'s numpy
     expressions. `renewal_survival` holds (1 - lasting) ** contract months for the members at
     renewal, in order (numpy's power)."""
@@ -350,15 +350,15 @@ def who_leaves(members, contract_end, month, lasting, passing, renewal_survival,
     for i in range(members.size):
         person = members[i]
         if contract_end[person] == month:
-            reason[i] = 0
+            reason[i] = 0  # churn.REASONS[0]: renewal
             passing_now = 1.0 - min(1.0, lasting[i] * (passing[i] - 1.0))
             probability = 1.0 - renewal_survival[at_renewal] * passing_now
             at_renewal += 1
         elif contract_end[person] > month:
-            reason[i] = 1
+            reason[i] = 1  # contract_break
             probability = break_probability * (1.0 if satisfaction[person] < break_below else 0.0)
         else:
-            reason[i] = 2
+            reason[i] = 2  # no_contract
             probability = min(1.0, lasting[i] * passing[i])
         leaving[i] = keyed_uniform(person, key) < probability
     return reason, leaving
