@@ -340,9 +340,9 @@ def churn_exponent(members, firm, satisfaction, loyalty, grievance, attitude, fi
 @jit
 def who_leaves(members, contract_end, month, lasting, passing, renewal_survival, satisfaction, break_probability,
                break_below, key):
-    """Each member's reason to decide (its index in `churn.REASONS`; importing churn's names here would close an import cycle)
-    and whether they leave (a keyed draw below the chance for that reason), as `churn.run`'s numpy
-    expressions. `renewal_survival` holds (1 - lasting) ** contract months for the members at
+    """Each member's reason to decide (its index in `churn.REASONS`; importing churn's names here
+    would close an import cycle) and whether they leave (a keyed draw below the chance for that
+    reason), as `churn.run`'s numpy expressions. `renewal_survival` holds (1 - lasting) ** contract months for the members at
     renewal, in order (numpy's power)."""
     reason = np.empty(members.size, np.int64)
     leaving = np.empty(members.size, np.bool_)
