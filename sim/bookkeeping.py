@@ -27,21 +27,29 @@ EVENTS = (
 
 
 class Tally:
-    """Counts of this month's events per firm; `reset` at the start of each month."""
+    """Counts of this month's events per firm; `reset` at the start of each month.
+
+    One table, a row per event (`counts[event]` is that row): a month's reset is one fill, not
+    an array per event."""
 
     def __init__(self, n_firms: int, events=EVENTS):
         self.n_firms = n_firms
         self.events = tuple(events)
-        self.reset()
+        self.table = np.zeros((len(self.events), n_firms))
+        self.counts = dict(zip(self.events, self.table))
 
     def reset(self) -> None:
-        self.counts = {event: np.zeros(self.n_firms) for event in self.events}
+        self.table.fill(0.0)
 
     def add(self, event: str, firm: int, count: float) -> None:
         self._count(event)[firm] += count
 
     def add_by_firm(self, event: str, firms: np.ndarray, weights=None) -> None:
-        self._count(event)[:] += np.bincount(np.asarray(firms, np.int64), weights=weights, minlength=self.n_firms)
+        count = self._count(event)
+        if weights is None and self.n_firms == 1:  # one firm: the count is the number of entries
+            count[0] += len(firms)
+            return
+        count += np.bincount(np.asarray(firms, np.int64), weights=weights, minlength=self.n_firms)
 
     def _count(self, event: str) -> np.ndarray:
         try:

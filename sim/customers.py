@@ -116,10 +116,9 @@ class Customers:
         # new customers expect what the firm is known for, and start from their own temperament
         self.expectation[people] = quality
         self.satisfaction[people] = self.temperament[people]
-        referred = np.asarray(channel) == REFERRAL
-        self.loyalty[people] = np.clip(
-            0.5 * p.initial_loyalty_mean + referred * p.referred_loyalty_bonus, 0, 1
-        )
+        referred, usual = 0.5 * p.initial_loyalty_mean + p.referred_loyalty_bonus, 0.5 * p.initial_loyalty_mean
+        self.loyalty[people] = np.where(np.asarray(channel) == REFERRAL, min(max(referred, 0.0), 1.0),
+                                        min(max(usual, 0.0), 1.0))
         self.failures[people] = 0
         self.grievance[people] = 0.0
         self.last_referral[people] = NEVER

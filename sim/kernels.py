@@ -401,21 +401,27 @@ def prospects_held_back(firm, left_month, month, attitude, attitude_on_joining):
 
 
 @jit
-def join_hazards(prospects, advertising, imitation, heard_positive, held_back, key):
-    """Per prospect and firm the Bass hazard (advertising + imitation x referrals heard) x held
-    back, the imitation term, and whether the prospect joins any firm this month (keyed draw
-    below 1 - prod(1 - hazard)): `acquisition.run`'s numpy expressions in the same order."""
+def joiners(prospects, advertising, imitation, heard_positive, held_back, key):
+    """The prospects who join a firm this month, with their Bass hazard per firm (advertising +
+    imitation x referrals heard, x held back) and its imitation term: a prospect joins when a
+    keyed draw falls below 1 - prod(1 - hazard). `acquisition.run`'s numpy expressions in the
+    same order; only the joiners' rows are kept."""
     m, n_firms = prospects.size, advertising.size
+    people = np.empty(m, np.int64)
     hazard, heard = np.empty((m, n_firms)), np.empty((m, n_firms))
-    joins = np.empty(m, np.bool_)
+    row_hazard, row_heard = np.empty(n_firms), np.empty(n_firms)
+    count = 0
     for i in range(m):
         stay = 1.0
         for k in range(n_firms):
-            heard[i, k] = imitation * heard_positive[prospects[i], k]
-            hazard[i, k] = min(max((advertising[k] + heard[i, k]) * held_back[i, k], 0.0), 1.0)
-            stay = (1.0 - hazard[i, k]) if k == 0 else stay * (1.0 - hazard[i, k])
-        joins[i] = keyed_uniform(prospects[i], key) < 1.0 - stay
-    return hazard, heard, joins
+            row_heard[k] = imitation * heard_positive[prospects[i], k]
+            row_hazard[k] = min(max((advertising[k] + row_heard[k]) * held_back[i, k], 0.0), 1.0)
+            stay = (1.0 - row_hazard[k]) if k == 0 else stay * (1.0 - row_hazard[k])
+        if keyed_uniform(prospects[i], key) < 1.0 - stay:
+            people[count] = prospects[i]
+            hazard[count], heard[count] = row_hazard, row_heard
+            count += 1
+    return people[:count].copy(), hazard[:count].copy(), heard[:count].copy()
 
 
 # --- the monthly metrics (sim.metrics) ---

@@ -90,6 +90,7 @@ class Market(mesa.Model):
         self._plugins = [plugins_of(firm.policies) for firm in self.firms]
         policy_states = declared_states(part for plugins in self._plugins for part in plugins)
         self.policies_on = False
+        self._any_plugins = any(self._plugins)
 
         allocation.keep_freed_arrays(p.n_people)  # millions of people: reuse freed arrays (sim.allocation)
         shared = _warmed.key(self) if share_warm_up else None
@@ -185,8 +186,16 @@ class Market(mesa.Model):
         """What firm `firm` runs now: its shared parts, then its policies (none during the warm-up)."""
         return self._plugins[firm] if self.policies_on else ()
 
+    @property
+    def policies_act(self) -> bool:
+        """Whether any firm runs a policy now (none does during the warm-up): phases skip the
+        policies' hooks, and what only they need, when none does."""
+        return self.policies_on and self._any_plugins
+
     def for_each_policy(self, hook: str, people: np.ndarray) -> None:
         """Call `hook` of every policy (and shared part) of every firm with that firm's share of `people`."""
+        if not self.policies_act:
+            return
         firm_of = self.customers.firm[people]
         for k in range(self.n_firms):
             if self.policies_of(k):
@@ -199,15 +208,13 @@ class Market(mesa.Model):
         or one per person)."""
         if people.size == 0:
             return
-        firm = np.broadcast_to(np.asarray(firm, np.int64), people.shape)
+        firm, k = np.asarray(firm, np.int64), self.n_firms
+        if firm.ndim == 0:
+            firm = np.full(people.size, firm)
         self.customers.join(people, firm, channel, self.month, self)
-        if np.ndim(channel) == 0:
-            self.tally.add_by_firm(f"acquired_{CHANNELS[channel]}", firm)
-            return
-        for code, name in enumerate(CHANNELS):
-            through = channel == code
-            if through.any():
-                self.tally.add_by_firm(f"acquired_{name}", firm[through])
+        joined = np.bincount(np.asarray(channel, np.int64) * k + firm, minlength=len(CHANNELS) * k).reshape(-1, k)
+        for code in np.flatnonzero(joined.any(axis=1)):  # channel by channel, firm by firm
+            self.tally.add_by_firm(f"acquired_{CHANNELS[code]}", np.arange(k), weights=joined[code])
 
     # --- views for researchers ---------------------------------------------------
     def monthly(self):

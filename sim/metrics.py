@@ -56,7 +56,7 @@ def monthly_metrics(market) -> dict[str, np.ndarray]:
         "satisfaction": satisfied / per_customer,
         "loyalty": loyal / per_customer,
         "attitude": c.attitude.mean(axis=0),
-        **{name: value.astype(float) for name, value in events.items()},
+        **dict(zip(market.tally.events, market.tally.table.copy())),  # the month's counts, kept
         **books,
     }
     margin = books["profit"] / per_customer

@@ -87,17 +87,14 @@ class Streams:
     def __init__(self, root: int, setup_month: int = 0):
         self.root = int(root) & _MASK
         self.setup_month = int(setup_month)
-        self._keys: dict[tuple[str, int], np.uint64] = {}
+        self._salted: dict[str, int] = {}  # decision -> the root mixed with the decision's salt
 
     def key(self, decision: str, month: int) -> np.uint64:
         """The key of (decision, month): a compiled kernel draws `kernels.keyed_uniform(id, key)`."""
-        key = self._keys.get((decision, month))
-        if key is None:
-            salt = zlib.crc32(decision.encode())
-            since_setup = month - self.setup_month
-            key = np.uint64(_mix_scalar(_mix_scalar(self.root ^ salt) ^ (since_setup & _MASK)))
-            self._keys[(decision, month)] = key
-        return key
+        salted = self._salted.get(decision)
+        if salted is None:  # once per decision: the month's key then costs one mix
+            salted = self._salted[decision] = _mix_scalar(self.root ^ zlib.crc32(decision.encode()))
+        return np.uint64(_mix_scalar(salted ^ ((month - self.setup_month) & _MASK)))
 
     def bits(self, decision: str, month: int, ids: np.ndarray) -> np.ndarray:
         return _mix(np.asarray(ids, dtype=np.uint64) ^ self.key(decision, month), rounds=2)

@@ -26,9 +26,9 @@ def run(market) -> None:
     fast = compiled.kernels()
     if fast is not None:  # the same hazards and draws in two compiled passes around numpy's exp
         prospects, exponent = fast.prospects_held_back(c.firm, c.left_month, month, c.attitude, p.attitude_on_joining)
-        hazard, imitation, joining = fast.join_hazards(prospects, market.firm_advertising, p.imitation,
-                                                       market.heard_positive, np.exp(exponent),
-                                                       market.streams.key("joins", month))
+        people, hazard, imitation = fast.joiners(prospects, market.firm_advertising, p.imitation,
+                                                 market.heard_positive, np.exp(exponent),
+                                                 market.streams.key("joins", month))
     else:
         prospects = np.flatnonzero(~c.is_customer & (c.left_month != month))
         advertising = market.firm_advertising[None, :]
@@ -37,7 +37,7 @@ def run(market) -> None:
         hazard = np.clip((advertising + imitation) * held_back, 0.0, 1.0)
         join_any = 1.0 - np.prod(1.0 - hazard, axis=1)
         joining = market.streams.chance("joins", month, prospects, join_any)
-    people, hazard, imitation = prospects[joining], hazard[joining], imitation[joining]
+        people, hazard, imitation = prospects[joining], hazard[joining], imitation[joining]
     cumulative = np.cumsum(hazard, axis=1)
     u = market.streams.uniform("joins_which", month, people) * cumulative[:, -1]
     firm = np.minimum((u[:, None] >= cumulative).sum(axis=1), market.n_firms - 1)
@@ -46,6 +46,8 @@ def run(market) -> None:
     by_referral = market.streams.chance("join_channel", month, people, referral_share)
     market.welcome(people, firm, np.where(by_referral, REFERRAL, ADVERTISING))
 
+    if not market.policies_act:
+        return
     former = np.flatnonzero((c.firm == NO_FIRM) & (c.last_firm != NO_FIRM))
     for k in range(market.n_firms):
         mine = former[c.last_firm[former] == k]

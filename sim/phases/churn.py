@@ -76,7 +76,7 @@ def transient_multiplier(market, members: np.ndarray) -> np.ndarray:
     weaker_if_loyal = (1.0 - loyalty) / max(1.0 - loyalty.mean(), 1e-9) if members.size else loyalty
     own_firm_defections = c.peer_defections[members, c.firm[members]]
     social = 1.0 + p.peer_defection_effect * own_firm_defections * weaker_if_loyal
-    return social * policy_pressure(market, members)
+    return social * policy_pressure(market, members) if market.policies_act else social
 
 
 def policy_pressure(market, members: np.ndarray) -> np.ndarray:
@@ -135,7 +135,7 @@ def run(market) -> None:
     reason, leaving = decisions(market, members, lasting, passing)
 
     # the firm's last word: offers to those about to leave
-    for k in range(market.n_firms):
+    for k in range(market.n_firms if market.policies_act else 0):
         mine = np.flatnonzero(leaving & (firm == k))
         for policy in market.policies_of(k):
             kept = policy.before_leaving(market, k, members[mine], reason[mine] == RENEWAL)
