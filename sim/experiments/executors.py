@@ -89,17 +89,11 @@ def _worker_code(_dask_worker=None) -> tuple[str, bool]:
 
 def dask_setup(worker=None) -> None:
     """Preload of the local cluster's workers: Ctrl-C in the terminal reaches every process of
-    the group; the workers leave it to the client, which stops them cleanly. Each worker loads
-    the compiled kernels (and makes a few small markets) while the cluster starts, so that its
-    first run costs what the others do, not half a second more."""
+    the group; the workers leave it to the client, which stops them cleanly."""
     import signal
-
-    from .. import compiled
 
     with contextlib.suppress(ValueError):  # only possible in the main thread
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(Exception):  # a worker without its warm-up is slower, not wrong
-        compiled.warm()
 
 
 class DaskExecutor:
