@@ -14,6 +14,11 @@ checks that both give the same results, bit for bit, on markets of every network
 with every policy: a rule changed in a phase and not in its kernel (or the other way) fails it.
 So to change a rule, change both; to try a rule out, GRAPEVINE_NUMBA=0 runs the numpy alone.
 
+Loops over every person pick people without branching on their data: `chosen[count] = person;
+count += condition` writes every person and keeps the ones meeting the condition. A branch on
+data that is true for a random third of people is mispredicted often, and that cost most of
+these loops' time at a million people; the selection and its order are the same.
+
 Each loop below names the phase whose expressions it follows. Floating-point operations are
 written in numpy's order (numba does not reorder them or fuse a multiply and an add unless
 told to, and it is not told to), so the same inputs give the same bits.
@@ -165,10 +170,11 @@ def sample_contacts(indptr, indices, strong, talkers, counts, key):
     for i in range(talkers.size):
         person = talkers[i]
         total += min(max(counts[i], 0), indptr[person + 1] - indptr[person])
-    sender = np.empty(total, np.int64)
-    listener = np.empty(total, np.int64)
-    by_strong = np.empty(total, np.bool_)
-    score, ordered = np.empty(64), np.empty(64)  # grown for the rare talker with more contacts
+    # one slot more: a tie not kept is written at the next slot too, then overwritten or cut off
+    sender = np.empty(total + 1, np.int64)
+    listener = np.empty(total + 1, np.int64)
+    by_strong = np.empty(total + 1, np.bool_)
+    score, smallest = np.empty(64), np.empty(64)  # grown for the rare talker with more contacts
     out = 0
     for i in range(talkers.size):
         person = talkers[i]
@@ -182,36 +188,37 @@ def sample_contacts(indptr, indices, strong, talkers, counts, key):
         if wanted == 0:
             continue
         if degree > score.size:
-            score, ordered = np.empty(2 * degree), np.empty(2 * degree)
+            score, smallest = np.empty(2 * degree), np.empty(2 * degree)
         for j in range(degree):
             score[j] = np.float64(i) + keyed_uniform(start + j, key)
-            ordered[j] = score[j]
-        cut = _smallest(ordered, degree, wanted)
+        cut = _smallest(score, degree, wanted, smallest)
         kept = 0  # ties scoring below the cut are kept; at the cut, the first ones (a stable sort)
         for j in range(degree):
             kept += score[j] < cut
-        for j in range(degree):
-            if score[j] > cut or (score[j] == cut and kept == wanted):
-                continue
-            kept += score[j] == cut
+        for j in range(degree):  # without branches (module docstring): written, and kept or not
+            keep = (score[j] < cut) | ((score[j] == cut) & (kept < wanted))
+            kept += (score[j] == cut) & keep
             sender[out], listener[out], by_strong[out] = i, indices[start + j], strong[start + j]
-            out += 1
-    return sender, listener, by_strong
+            out += keep
+    return sender[:total], listener[:total], by_strong[:total]
 
 
 @jit
-def _smallest(values, size, k):
-    """The k-th smallest of values[:size] (k >= 1), reordering them: insertion sort for the
-    few contacts most people have, numpy's sort for a hub."""
+def _smallest(values, size, k, smallest):
+    """The k-th smallest of values[:size] (1 <= k < size), keeping the k smallest so far in order in
+    `smallest`: most values are above the k-th and cost one comparison (numpy's sort for a hub)."""
     if size > 64:
         return np.sort(values[:size])[k - 1]
-    for j in range(1, size):
-        value, at = values[j], j
-        while at > 0 and values[at - 1] > value:
-            values[at] = values[at - 1]
+    for j in range(size):
+        value = values[j]
+        if j >= k and value >= smallest[k - 1]:
+            continue
+        at = min(j, k - 1)  # the slot freed at the end: the list's new place, or its largest's
+        while at > 0 and smallest[at - 1] > value:
+            smallest[at] = smallest[at - 1]
             at -= 1
-        values[at] = value
-    return values[k - 1]
+        smallest[at] = value
+    return smallest[k - 1]
 
 
 @jit
@@ -221,13 +228,12 @@ def defended(indptr, indices, firm, loyalty, loyal_above, speaker, listener, abo
     out = np.zeros(about.size)
     for m in range(about.size):
         person, talked_about = listener[m], about[m]
-        found = 0.0
+        found = 0  # how many loyal customers of that firm among the contacts, counted without branches
         for t in range(indptr[person], indptr[person + 1]):
             contact = indices[t]
-            if firm[contact] == talked_about and loyalty[contact] >= loyal_above:
-                found += 1.0
-        speaker_is = firm[speaker[m]] == talked_about and loyalty[speaker[m]] >= loyal_above
-        others = found - (1.0 if speaker_is else 0.0)
+            found += (firm[contact] == talked_about) & (loyalty[contact] >= loyal_above)
+        speaker_is = (firm[speaker[m]] == talked_about) & (loyalty[speaker[m]] >= loyal_above)
+        others = np.float64(found) - (1.0 if speaker_is else 0.0)
         out[m] = min(max(others, 0.0), 1.0)
     return out
 
@@ -236,14 +242,17 @@ def defended(indptr, indices, firm, loyalty, loyal_above, speaker, listener, abo
 def referring(firm, satisfaction, loyalty, delighted_above, loyal_above, probability, key):
     """The customers who recommend their firm this month: the delighted or loyal, each with a
     keyed draw below `probability`, in person order."""
+    advocates = np.empty(firm.size, np.int64)
     count = 0
-    chosen = np.empty(firm.size, np.int64)
-    for person in range(firm.size):
-        if firm[person] >= 0 and (satisfaction[person] >= delighted_above or loyalty[person] >= loyal_above):
-            if keyed_uniform(person, key) < probability:
-                chosen[count] = person
-                count += 1
-    return chosen[:count].copy()
+    for person in range(firm.size):  # without branches (module docstring)
+        advocates[count] = person
+        count += (firm[person] >= 0) & ((satisfaction[person] >= delighted_above) | (loyalty[person] >= loyal_above))
+    chosen = np.empty(count, np.int64)
+    kept = 0
+    for i in range(count):
+        chosen[kept] = advocates[i]
+        kept += keyed_uniform(advocates[i], key) < probability
+    return chosen[:kept].copy()
 
 
 @jit
@@ -252,23 +261,24 @@ def askers(firm, contract_end, satisfaction, month, break_below, advertising, im
     """Who asks contacts about their provider: customers at renewal or weighing a break, then the
     prospects shopping (a keyed draw below 1 - prod(1 - clip(advertising + imitation x signal))),
     each group in person order: `word_of_mouth.askers`'s numpy expressions in the same order."""
-    deciding = np.empty(firm.size, np.int64)
-    shopping = np.empty(firm.size, np.int64)
-    n_deciding = n_shopping = 0
-    for person in range(firm.size):
-        if firm[person] >= 0:
-            if contract_end[person] == month or satisfaction[person] < break_below:
-                deciding[n_deciding] = person
-                n_deciding += 1
-            continue
+    deciding, prospects = np.empty(firm.size, np.int64), np.empty(firm.size, np.int64)
+    n_deciding = n_prospects = 0
+    for person in range(firm.size):  # without branches (module docstring)
+        customer = firm[person] >= 0
+        deciding[n_deciding] = person
+        n_deciding += customer & ((contract_end[person] == month) | (satisfaction[person] < break_below))
+        prospects[n_prospects] = person
+        n_prospects += not customer
+    n_shopping = 0
+    for i in range(n_prospects):  # kept in place: the write never passes the read
+        person = prospects[i]
         stay = 1.0
         for k in range(advertising.size):
             trigger = min(max(advertising[k] + imitation * (told_positive[person, k] / signal_unit), 0.0), 1.0)
             stay = (1.0 - trigger) if k == 0 else stay * (1.0 - trigger)
-        if keyed_uniform(person, key) < 1.0 - stay:
-            shopping[n_shopping] = person
-            n_shopping += 1
-    return np.concatenate((deciding[:n_deciding], shopping[:n_shopping]))
+        prospects[n_shopping] = person
+        n_shopping += keyed_uniform(person, key) < 1.0 - stay
+    return np.concatenate((deciding[:n_deciding], prospects[:n_shopping]))
 
 
 @jit
@@ -385,19 +395,16 @@ def add_defections(indptr, indices, leavers, old_firm, peer_defections):
 def prospects_held_back(firm, left_month, month, attitude, attitude_on_joining):
     """The prospects this month (no firm, not left this month) and, per prospect and firm, the
     exponent of how much bad news holds them back: attitude_on_joining * min(attitude, 0)."""
+    prospects = np.empty(firm.size, np.int64)
     count = 0
-    for person in range(firm.size):
-        count += firm[person] < 0 and left_month[person] != month
-    prospects = np.empty(count, np.int64)
+    for person in range(firm.size):  # without branches (module docstring)
+        prospects[count] = person
+        count += (firm[person] < 0) & (left_month[person] != month)
     exponent = np.empty((count, attitude.shape[1]))
-    at = 0
-    for person in range(firm.size):
-        if firm[person] < 0 and left_month[person] != month:
-            prospects[at] = person
-            for k in range(attitude.shape[1]):
-                exponent[at, k] = attitude_on_joining * min(attitude[person, k], 0.0)
-            at += 1
-    return prospects, exponent
+    for i in range(count):
+        for k in range(attitude.shape[1]):
+            exponent[i, k] = attitude_on_joining * min(attitude[prospects[i], k], 0.0)
+    return prospects[:count].copy(), exponent
 
 
 @jit
@@ -428,11 +435,10 @@ def joiners(prospects, advertising, imitation, heard_positive, held_back, key):
 @jit
 def customers_by_firm(firm, n_firms):
     """How many customers each firm has (as floats, like np.bincount(...).astype(float))."""
-    count = np.zeros(n_firms)
+    count = np.zeros(n_firms + 1, np.int64)  # slot 0: prospects (firm -1), so no branch is needed
     for person in range(firm.size):
-        if firm[person] >= 0:
-            count[firm[person]] += 1.0
-    return count
+        count[firm[person] + 1] += 1
+    return count[1:].astype(np.float64)
 
 
 @jit
