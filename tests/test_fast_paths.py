@@ -45,11 +45,12 @@ def test_compiled_streams_draw_the_same_bits_as_the_numpy_expression(ids, monkey
     fast_kernels = kernels()
     streams = Streams(root=12345, setup_month=-36)
     use(monkeypatch, fast_kernels)
-    fast = streams.uniform("failure", 3, ids)
+    fast = streams.uniform("failure", 3, ids), streams.normal("quality", 3, ids)
     use(monkeypatch, None)
-    plain = streams.uniform("failure", 3, ids)
-    assert fast.shape == plain.shape == ids.shape
-    np.testing.assert_array_equal(fast, plain)
+    plain = streams.uniform("failure", 3, ids), streams.normal("quality", 3, ids)
+    for fast_draws, plain_draws in zip(fast, plain):  # uniforms, and the normals made of them
+        assert fast_draws.shape == plain_draws.shape == ids.shape
+        np.testing.assert_array_equal(fast_draws, plain_draws)
 
 
 def test_a_market_gives_byte_identical_results_with_and_without_the_compiled_streams(monkeypatch):
