@@ -445,23 +445,22 @@ def customers_by_firm(firm, n_firms):
 def firm_sums(firm, initial_firm, satisfaction, loyalty, mood_bins, n_firms):
     """Per firm, in one pass over people in order (the order np.bincount adds in): customers, the
     customers in each mood (satisfaction against `mood_bins`, as np.searchsorted side='right'),
-    the sums of satisfaction and loyalty, and how many of the month-0 customers are still there."""
-    customers, satisfied, loyal = np.zeros(n_firms), np.zeros(n_firms), np.zeros(n_firms)
-    moods = np.zeros((n_firms, mood_bins.size + 1), np.int64)
-    retained = np.zeros(n_firms)
+    the sums of satisfaction and loyalty, and how many of the month-0 customers are still there.
+    Without branches (module docstring): prospects are summed into a slot of their own, dropped."""
+    customers, satisfied, loyal = np.zeros(n_firms + 1), np.zeros(n_firms + 1), np.zeros(n_firms + 1)
+    moods = np.zeros((n_firms + 1, mood_bins.size + 1), np.int64)
+    retained = np.zeros(n_firms + 1)
     for person in range(firm.size):
-        k = firm[person]
-        if k >= 0:
-            customers[k] += 1.0
-            mood = 0
-            while mood < mood_bins.size and mood_bins[mood] <= satisfaction[person]:
-                mood += 1
-            moods[k, mood] += 1
-            satisfied[k] += satisfaction[person]
-            loyal[k] += loyalty[person]
-        if initial_firm[person] >= 0:
-            retained[initial_firm[person]] += 1.0
-    return customers, moods, satisfied, loyal, retained
+        slot = firm[person] + 1  # 0: not a customer
+        customers[slot] += 1.0
+        mood = 0
+        for b in range(mood_bins.size):
+            mood += mood_bins[b] <= satisfaction[person]
+        moods[slot, mood] += 1
+        satisfied[slot] += satisfaction[person]
+        loyal[slot] += loyalty[person]
+        retained[initial_firm[person] + 1] += 1.0
+    return customers[1:], moods[1:], satisfied[1:], loyal[1:], retained[1:]
 
 
 # --- the network (sim.network) ---
