@@ -94,14 +94,16 @@ def feel_the_month(members, experience, expectation, satisfaction, temperament, 
     pleased_scale, unhappy_scale = 1 - satisfied_above + 1e-12, dissatisfied_below + 1e-12
     for i in members:
         gap = experience[i] - expectation[i]
-        sign = 1.0 if gap > 0 else (-1.0 if gap < 0 else 0.0)
+        # the gap's sign and the loss's weight without branches on them (module docstring):
+        # x * 1.0 is x, and the product's order does not change its bits
+        sign = np.float64(gap > 0) - np.float64(gap < 0)
         beyond = sign * max(abs(gap) - tolerance_zone, 0.0)
-        felt = (beyond if beyond >= 0 else loss_aversion * beyond) + surprise[i]
+        felt = beyond * (1.0 if beyond >= 0 else loss_aversion) + surprise[i]
         felt -= price_loss * price_rise[i]
         performance = performance_weight * (experience[i] - quality_norm)
         target = min(max(temperament[i] + disconfirmation_sensitivity * felt + performance, 0.0), 1.0)
         now = keep * satisfaction[i] + take * target
-        now *= 1.0 - failure_severity * (1.0 - forgiveness * loyalty[i]) * (1.0 if failed[i] else 0.0)
+        now *= 1.0 - failure_severity * (1.0 - forgiveness * loyalty[i]) * np.float64(failed[i])
         satisfaction[i] = now
         expectation[i] += expectation_adaptation * (experience[i] - expectation[i])
         pleased = min(max((now - satisfied_above) / pleased_scale, 0.0), 1.0)
