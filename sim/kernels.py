@@ -350,6 +350,35 @@ def churn_exponent(members, firm, satisfaction, loyalty, grievance, attitude, fi
 
 
 @jit
+def peer_pressure(members, firm, member_loyalty, peer_defections, effect, loyal_scale):
+    """1 + effect x each member's recent defections from their own firm x (1 - loyalty) /
+    `loyal_scale`: `churn.transient_multiplier`'s social term in numpy's order (the mean loyalty
+    behind `loyal_scale` stays numpy's sum)."""
+    social = np.empty(members.size)
+    for i in range(members.size):
+        person = members[i]
+        social[i] = 1.0 + effect * peer_defections[person, firm[person]] * ((1.0 - member_loyalty[i]) / loyal_scale)
+    return social
+
+
+@jit
+def renewal_terms(members, contract_end, firm, firm_contract_months, month, lasting):
+    """For the members whose contract ends this month, in order: 1 - their lasting hazard, and
+    their contract's months (at least 1), the base and exponent of their renewal survival."""
+    renewing = np.empty(members.size, np.int64)
+    count = 0
+    for i in range(members.size):  # without branches (module docstring)
+        renewing[count] = i
+        count += contract_end[members[i]] == month
+    base, months = np.empty(count), np.empty(count, firm_contract_months.dtype)
+    for j in range(count):
+        i = renewing[j]
+        base[j] = 1.0 - lasting[i]
+        months[j] = max(firm_contract_months[firm[members[i]]], 1)
+    return base, months
+
+
+@jit
 def who_leaves(members, contract_end, month, lasting, passing, renewal_survival, satisfaction, break_probability,
                break_below, key):
     """Each member's reason to decide (its index in `churn.REASONS`; importing churn's names here
@@ -377,10 +406,10 @@ def who_leaves(members, contract_end, month, lasting, passing, renewal_survival,
 
 
 @jit
-def add_defections(indptr, indices, leavers, old_firm, peer_defections):
+def add_defections(indptr, indices, leavers, old_firm, peer_defections, count):
     """Add to each person's count of recent defections from firm k the number of their contacts who
-    left k this month: counted first, then added once per (person, firm), as numpy adds the counts."""
-    count = np.zeros(peer_defections.shape, np.int32)
+    left k this month: counted first (in `count`, zeros of peer_defections' shape, left zero again
+    for next month's call), then added once per (person, firm), as numpy adds the counts."""
     for m in range(leavers.size):
         for t in range(indptr[leavers[m]], indptr[leavers[m] + 1]):
             count[indices[t], old_firm[m]] += 1

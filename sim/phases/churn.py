@@ -73,9 +73,14 @@ def transient_multiplier(market, members: np.ndarray) -> np.ndarray:
     # a customer of the market's average loyalty feels the cited effect; loyal ones less
     # (Nitzan & Libai 2011 report the average effect and that it is weaker for loyal customers)
     loyalty = c.loyalty[members]
-    weaker_if_loyal = (1.0 - loyalty) / max(1.0 - loyalty.mean(), 1e-9) if members.size else loyalty
-    own_firm_defections = c.peer_defections[members, c.firm[members]]
-    social = 1.0 + p.peer_defection_effect * own_firm_defections * weaker_if_loyal
+    loyal_scale = max(1.0 - loyalty.mean(), 1e-9) if members.size else 1.0
+    fast = compiled.kernels()
+    if fast is not None:  # the same products in one compiled pass
+        social = fast.peer_pressure(np.asarray(members, np.int64), c.firm, loyalty, c.peer_defections,
+                                    p.peer_defection_effect, loyal_scale)
+    else:
+        own_firm_defections = c.peer_defections[members, c.firm[members]]
+        social = 1.0 + p.peer_defection_effect * own_firm_defections * ((1.0 - loyalty) / loyal_scale)
     return social * policy_pressure(market, members) if market.policies_act else social
 
 
@@ -104,15 +109,15 @@ def decisions(market, members: np.ndarray, lasting: np.ndarray, passing: np.ndar
     of lasting hazard, plus one month of this month's passing pressures), during a contract only
     the very unhappy break it, without a contract the monthly hazard."""
     c, p, month = market.customers, market.parameters, market.month
-    contract_end = c.contract_end[members]
-    contract_months = market.firm_contract_months[c.firm[members]]
     fast = compiled.kernels()
-    if fast is not None:  # numpy's power for those at renewal, the rest in one compiled pass
-        renewing = contract_end == month
-        survival = (1.0 - lasting[renewing]) ** np.maximum(contract_months[renewing], 1)
+    if fast is not None:  # numpy's power for those at renewal, the rest in compiled passes
+        base, months = fast.renewal_terms(members, c.contract_end, c.firm, market.firm_contract_months, month, lasting)
+        survival = base ** months
         return fast.who_leaves(members, c.contract_end, month, lasting, passing, survival, c.satisfaction,
                                p.contract_break_probability, p.contract_break_below,
                                market.streams.key("leaves", month))
+    contract_end = c.contract_end[members]
+    contract_months = market.firm_contract_months[c.firm[members]]
     hazard = np.minimum(1.0, lasting * passing)
     reason = np.select([contract_end == month, contract_end > month], [RENEWAL, CONTRACT_BREAK], NO_CONTRACT)
     probability = np.select(
@@ -175,7 +180,12 @@ def add_defections(market, leavers: np.ndarray, old_firm: np.ndarray) -> None:
     c, net = market.customers, market.network
     fast = compiled.kernels()
     if fast is not None and not net.complete:  # the same sums, touching only the leavers' contacts
-        fast.add_defections(net.indptr, net.indices, leavers, old_firm.astype(np.int64), c.peer_defections)
+        # the kernel's counts: zeros kept from month to month (it leaves them zero), as fresh ones
+        # each month cost more than the sums at a million people
+        counts = getattr(market, "_defection_counts", None)
+        if counts is None or counts.shape != c.peer_defections.shape:
+            counts = market._defection_counts = np.zeros(c.peer_defections.shape, np.int32)
+        fast.add_defections(net.indptr, net.indices, leavers, old_firm.astype(np.int64), c.peer_defections, counts)
         return
     for k in np.unique(old_firm):  # loop over firms, not people
         left = np.zeros(c.n, bool)
