@@ -163,7 +163,8 @@ class Market(mesa.Model):
     def _advance(self) -> None:
         self.month += 1
         self.tally.reset()
-        self.customers_at_start = self._customers_per_firm()
+        if not self.warming_up:  # read by the metrics, which start at month 0
+            self.customers_at_start = self._customers_per_firm()
         for phase in MONTH:
             phase.run(self)
 
@@ -185,6 +186,11 @@ class Market(mesa.Model):
     def policies_of(self, firm: int) -> tuple:
         """What firm `firm` runs now: its shared parts, then its policies (none during the warm-up)."""
         return self._plugins[firm] if self.policies_on else ()
+
+    @property
+    def warming_up(self) -> bool:
+        """Before month 0: no policy acts, nothing is counted or booked (the books open at month 0)."""
+        return not self.policies_on
 
     @property
     def policies_act(self) -> bool:

@@ -16,6 +16,8 @@ from ..bookkeeping import monthly_discount_rate
 
 
 def run(market) -> None:
+    if market.warming_up:  # the warm-up's money is nobody's: the books open at month 0
+        return
     c, p, month, ledger = market.customers, market.parameters, market.month, market.ledger
     members = np.flatnonzero(c.is_customer)
     firm = c.firm[members]
