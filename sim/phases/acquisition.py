@@ -38,9 +38,12 @@ def run(market) -> None:
         join_any = 1.0 - np.prod(1.0 - hazard, axis=1)
         joining = market.streams.chance("joins", month, prospects, join_any)
         people, hazard, imitation = prospects[joining], hazard[joining], imitation[joining]
-    cumulative = np.cumsum(hazard, axis=1)
-    u = market.streams.uniform("joins_which", month, people) * cumulative[:, -1]
-    firm = np.minimum((u[:, None] >= cumulative).sum(axis=1), market.n_firms - 1)
+    if market.n_firms == 1:  # the only firm (its draw would change no one else's: streams are keyed)
+        firm = np.zeros(people.size, np.int64)
+    else:
+        cumulative = np.cumsum(hazard, axis=1)
+        u = market.streams.uniform("joins_which", month, people) * cumulative[:, -1]
+        firm = np.minimum((u[:, None] >= cumulative).sum(axis=1), market.n_firms - 1)
     pick = np.arange(people.size)
     referral_share = imitation[pick, firm] / (imitation[pick, firm] + market.firm_advertising[firm] + 1e-12)
     by_referral = market.streams.chance("join_channel", month, people, referral_share)
