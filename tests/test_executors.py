@@ -146,8 +146,9 @@ def test_a_worker_killed_mid_sweep_loses_nothing(serial, cluster, tmp_path):
             busy = [w for w, keys in client.processing().items() if keys]
             assert busy, "no worker is running anything"
             pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+            running = client.processing()[busy[0]]  # read before the kill: after it the scheduler may drop them
             os.kill(pid, signal.SIGKILL)
-            killed.update(pid=pid, address=busy[0], keys=client.processing()[busy[0]])
+            killed.update(pid=pid, address=busy[0], keys=running)
 
     out = tmp_path / "killed"
     folder = RunFolder.create(sweep.design(tiny_sweep(points=4)), out)
