@@ -48,4 +48,3 @@ def warm() -> bool:
         sim.Market(seed=0, n_people=400, months=2, warm_up_months=2, network=network, firms=firms,
                    relay_probability=0.2, datacollector=False).run().monthly()
     return True
-
