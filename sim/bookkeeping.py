@@ -37,6 +37,7 @@ class Tally:
         self.events = tuple(events)
         self.table = np.zeros((len(self.events), n_firms))
         self.counts = dict(zip(self.events, self.table))
+        self._rows: dict[tuple, np.ndarray] = {}  # add_rows' event names -> their rows
 
     def reset(self) -> None:
         self.table.fill(0.0)
@@ -50,6 +51,17 @@ class Tally:
             count[0] += len(firms)
             return
         count += np.bincount(np.asarray(firms, np.int64), weights=weights, minlength=self.n_firms)
+
+    def add_rows(self, events: tuple, counts: np.ndarray) -> None:
+        """Add a (event x firm) table of counts, a row per event named in `events`."""
+        rows = self._rows.get(events)
+        if rows is None:
+            rows = self._rows[events] = np.array([self.events.index(self._check(event)) for event in events])
+        self.table[rows] += counts
+
+    def _check(self, event: str) -> str:
+        self._count(event)
+        return event
 
     def _count(self, event: str) -> np.ndarray:
         try:

@@ -45,6 +45,7 @@ def warm() -> bool:
     firms = [sim.Firm(name="A", policies=["ServiceRecovery", "SmallGifts", "Upsell"]),
              sim.Firm(name="B", policies=["RetentionOffers", "WinBackOffers", "ProactiveCheckIns"])]
     for network in ("small_world", "scale_free", "communities"):
-        sim.Market(seed=0, n_people=400, months=2, warm_up_months=2, network=network, firms=firms,
-                   relay_probability=0.2, datacollector=False).run().monthly()
+        for relay_probability in (0.0, 0.2):  # word of mouth in one call, and in parts (second-hand news)
+            sim.Market(seed=0, n_people=400, months=2, warm_up_months=2, network=network, firms=firms,
+                       relay_probability=relay_probability, datacollector=False).run().monthly()
     return True

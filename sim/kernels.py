@@ -321,6 +321,108 @@ def listeners_by_firm(listener, about, n_people, n_firms):
     return count
 
 
+# the rows of the month's word-of-mouth counts `word_of_mouth_month` returns, in the tally's names
+WORD_OF_MOUTH_EVENTS = ("messages_negative", "messages_negative_failure", "messages_negative_quality",
+                        "messages_negative_price", "messages_negative_contact", "messages_relayed",
+                        "messages_defended", "negative_talkers", "negative_listeners", "messages_positive",
+                        "answers_positive", "answers_neutral", "answers_negative")
+
+
+@jit
+def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_cause, satisfaction, loyalty,
+                        contract_end, attitude, last_referral, month, advertising, tie_weight, reach_low,
+                        reach_high, referral_reach, asked_contacts, loyal_above, delighted_above, satisfied_above,
+                        dissatisfied_below, referral_probability, break_below, imitation, signal_unit,
+                        defence_damping, asked_weight, memory, positive_weight, negative_weight, reach_key,
+                        listeners_key, refers_key, referral_key, shops_key, asked_key):
+    """The whole of `word_of_mouth.run` on a network without second-hand news, with uniform reach:
+    the kernels above in the phase's order, and the numpy glue between them as loops in the same
+    order (same bits). Updates attitudes and `last_referral` in place; returns the referral signal
+    and the month's counts (a row per WORD_OF_MOUTH_EVENTS, a column per firm)."""
+    n, n_firms = attitude.shape
+    counts = np.zeros((13, n_firms))
+
+    # negative talk by this month's newly dissatisfied customers
+    talkers = np.empty(n, np.int64)
+    n_talkers = 0
+    for person in range(n):  # without branches (module docstring)
+        talkers[n_talkers] = person
+        n_talkers += talks_negative[person] & (firm[person] >= 0)
+    talkers = talkers[:n_talkers]
+    reach = np.empty(n_talkers, np.int64)
+    for i in range(n_talkers):  # Streams.integers
+        reach[i] = reach_low + min(np.int64(keyed_uniform(talkers[i], reach_key) * (reach_high - reach_low + 1)),
+                                   reach_high - reach_low)
+        counts[7, firm[talkers[i]]] += 1.0
+    sender, listener, by_strong = sample_contacts(indptr, indices, strong, talkers, reach, listeners_key)
+    speaker, about = np.empty(sender.size, np.int64), np.empty(sender.size, np.int64)
+    for m in range(sender.size):
+        speaker[m] = talkers[sender[m]]
+        about[m] = firm[speaker[m]]
+        counts[0, about[m]] += 1.0
+        cause = talk_cause[speaker[m]]
+        if 0 <= cause < 4:
+            counts[1 + cause, about[m]] += 1.0
+    shielded = defended(indptr, indices, firm, loyalty, loyal_above, speaker, listener, about)
+    bad_weight = np.empty(sender.size)
+    for m in range(sender.size):
+        bad_weight[m] = tie_weight[np.int64(by_strong[m])] * (1.0 - defence_damping * shielded[m])
+        counts[6, about[m]] += shielded[m]
+    counts[8] = listeners_by_firm(listener, about, n, n_firms)
+
+    # referrals by the delighted and loyal
+    advocates = referring(firm, satisfaction, loyalty, delighted_above, loyal_above, referral_probability, refers_key)
+    for i in range(advocates.size):
+        last_referral[advocates[i]] = month
+    sender, told, told_strong = sample_contacts(indptr, indices, strong, advocates,
+                                                np.full(advocates.size, referral_reach, np.int64), referral_key)
+    told_positive = np.zeros((n, n_firms))
+    for m in range(sender.size):  # np.bincount's order
+        k = firm[advocates[sender[m]]]
+        counts[9, k] += 1.0
+        told_positive[told[m], k] += tie_weight[np.int64(told_strong[m])]
+
+    # asked: those about to decide ask a few contacts; the customers among them answer by mood
+    if asked_contacts > 0:
+        asking = askers(firm, contract_end, satisfaction, month, break_below, advertising, imitation, told_positive,
+                        signal_unit, shops_key)
+    else:
+        asking = np.zeros(0, np.int64)
+    sender, contact, contact_strong = sample_contacts(indptr, indices, strong, asking,
+                                                      np.full(asking.size, asked_contacts, np.int64), asked_key)
+    n_good = n_bad = 0
+    good_asker, good_about, good_weight = (np.empty(sender.size, np.int64), np.empty(sender.size, np.int64),
+                                           np.empty(sender.size))
+    bad_answerer, bad_asker, bad_about, bad_answer_weight = (np.empty(sender.size, np.int64),
+                                                             np.empty(sender.size, np.int64),
+                                                             np.empty(sender.size, np.int64), np.empty(sender.size))
+    for m in range(sender.size):
+        k = firm[contact[m]]
+        if k < 0:  # a prospect has no provider to talk about
+            continue
+        weight = asked_weight * tie_weight[np.int64(contact_strong[m])]
+        if satisfaction[contact[m]] >= satisfied_above:
+            counts[10, k] += 1.0
+            good_asker[n_good], good_about[n_good], good_weight[n_good] = asking[sender[m]], k, weight
+            n_good += 1
+        elif satisfaction[contact[m]] < dissatisfied_below:
+            counts[12, k] += 1.0
+            bad_answerer[n_bad], bad_asker[n_bad], bad_about[n_bad] = contact[m], asking[sender[m]], k
+            bad_answer_weight[n_bad] = weight
+            n_bad += 1
+        else:
+            counts[11, k] += 1.0
+    warned = defended(indptr, indices, firm, loyalty, loyal_above, bad_answerer[:n_bad], bad_asker[:n_bad],
+                      bad_about[:n_bad])
+    warning_weight = np.empty(n_bad)
+    for m in range(n_bad):
+        warning_weight[m] = bad_answer_weight[m] * (1.0 - defence_damping * warned[m])
+    signal = hear(attitude, told_positive, good_asker[:n_good], good_about[:n_good], good_weight[:n_good], listener,
+                  about, bad_weight, bad_asker[:n_bad], bad_about[:n_bad], warning_weight, memory, positive_weight,
+                  negative_weight, signal_unit)
+    return signal, counts
+
+
 # --- churn (sim.phases.churn) ---
 @jit
 def churn_exponent(members, firm, satisfaction, loyalty, grievance, attitude, firm_price, mean_price,

@@ -192,6 +192,11 @@ def negative_listeners(market, listener: np.ndarray, about: np.ndarray) -> tuple
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
     tie_weight = np.array([p.weak_tie_weight, p.strong_tie_weight])
+    fast = compiled.kernels()
+    if (fast is not None and not market.network.complete and p.relay_probability == 0
+            and p.negative_reach_distribution == "uniform"):  # the usual month, in one compiled call
+        _run_compiled(market, fast, tie_weight)
+        return
     tally = market.tally
 
     # negative talk: first-hand from this month's newly dissatisfied, second-hand from rejecters
@@ -237,6 +242,23 @@ def run(market) -> None:
     warning_weight = answer_weight[bad] * (1.0 - p.defence_damping * warned)
     hear(market, told_positive, (asker[good], ans_about[good], answer_weight[good]),
          (listener, about, negative_weight), (asker[bad], ans_about[bad], warning_weight))
+
+
+def _run_compiled(market, fast, tie_weight: np.ndarray) -> None:
+    """`run` as one compiled loop (`sim.kernels.word_of_mouth_month`): the same messages, counts
+    and attitudes, bit for bit, without a hundred small array operations a month."""
+    c, p, net, key = market.customers, market.parameters, market.network, market.streams.key
+    month = market.month
+    market.heard_positive, counts = fast.word_of_mouth_month(
+        net.indptr, net.indices, net.strong, c.firm, c.talks_negative, c.talk_cause, c.satisfaction, c.loyalty,
+        c.contract_end, c.attitude, c.last_referral, month, market.firm_advertising, tie_weight,
+        p.negative_reach_min, p.negative_reach_max, p.referral_reach, p.asked_contacts, p.loyal_above,
+        p.delighted_above, p.satisfied_above, p.dissatisfied_below, p.referral_probability, p.contract_break_below,
+        p.imitation, signal_unit(market), p.defence_damping, p.asked_weight, p.attitude_memory,
+        p.positive_message_weight, p.negative_message_weight, key("negative_reach", month),
+        key("negative_listeners", month), key("refers", month), key("referral_listeners", month),
+        key("shops", month), key("asked_contacts", month))
+    market.tally.add_rows(fast.WORD_OF_MOUTH_EVENTS, counts)
 
 
 def hear(market, told_positive: np.ndarray, answered_well: tuple, told_badly: tuple, answered_badly: tuple) -> None:
