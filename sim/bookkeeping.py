@@ -96,6 +96,10 @@ class Ledger:
         _book(self.revenue, category, "revenues")[:] += np.bincount(firms.astype(np.int64), weights=amounts,
                                                                     minlength=self.n_firms)
 
+    def earn_per_firm(self, category: str, amounts: np.ndarray) -> None:
+        """Revenue of `category`, an amount per firm."""
+        _book(self.revenue, category, "revenues")[:] += amounts
+
     def close_month(self, month: int, monthly_discount_rate: float) -> None:
         profit = sum(self.revenue.values()) - sum(self.cost.values())
         self.cumulative_profit += profit

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import compiled
+
 NO_FIRM = -1
 # A month long before any month of a run: "no contract", "never left", "no discount". Months
 # are negative during the warm-up, so -1 cannot mean "not set"; this one is far enough away
@@ -107,6 +109,17 @@ class Customers:
     def join(self, people: np.ndarray, firm: np.ndarray, channel, month: int, market) -> None:
         """People start a relationship with `firm` (array or scalar) this month."""
         p = market.parameters
+        referred, usual = 0.5 * p.initial_loyalty_mean + p.referred_loyalty_bonus, 0.5 * p.initial_loyalty_mean
+        fast = compiled.kernels()
+        if fast is not None:  # the same arrays in one compiled pass
+            people = np.asarray(people, np.int64)
+            fast.join(people, np.broadcast_to(np.asarray(firm, np.int64), people.shape).copy(),
+                      np.broadcast_to(np.asarray(channel, np.int64), people.shape).copy(), month, market.firm_quality,
+                      market.firm_contract_months, NEVER, min(max(referred, 0.0), 1.0), min(max(usual, 0.0), 1.0),
+                      self.firm, self.tenure, self.channel, self.contract_end, self.expectation, self.satisfaction,
+                      self.temperament, self.loyalty, self.failures, self.grievance, self.last_referral)
+            self.reset_states(people, "on_join")
+            return
         quality = market.firm_quality[firm]
         self.firm[people] = firm
         self.tenure[people] = 0
@@ -116,13 +129,12 @@ class Customers:
         # new customers expect what the firm is known for, and start from their own temperament
         self.expectation[people] = quality
         self.satisfaction[people] = self.temperament[people]
-        referred, usual = 0.5 * p.initial_loyalty_mean + p.referred_loyalty_bonus, 0.5 * p.initial_loyalty_mean
         self.loyalty[people] = np.where(np.asarray(channel) == REFERRAL, min(max(referred, 0.0), 1.0),
                                         min(max(usual, 0.0), 1.0))
         self.failures[people] = 0
         self.grievance[people] = 0.0
         self.last_referral[people] = NEVER
-        self._reset_states(people, "on_join")
+        self.reset_states(people, "on_join")
 
     def leave(self, people: np.ndarray, month: int) -> None:
         """People end their relationship with their firm this month."""
@@ -133,7 +145,7 @@ class Customers:
         self.initial_firm[people] = NO_FIRM
         self.contract_end[people] = NEVER
         self.tenure[people] = 0
-        self._reset_states(people, "on_leave")
+        self.reset_states(people, "on_leave")
 
     def forget(self, people: np.ndarray) -> None:
         """Customers become prospects who never were anyone's customers (the landing at month 0,
@@ -147,7 +159,7 @@ class Customers:
         self.failures[people] = 0
         self.grievance[people] = 0.0
         self.last_referral[people] = NEVER
-        self._reset_states(people, "on_leave")
+        self.reset_states(people, "on_leave")
 
     def take_relationship(self, people: np.ndarray, donors: np.ndarray) -> None:
         """Prospects become customers with the relationship of `donors` (customers, one each):
@@ -164,7 +176,8 @@ class Customers:
         self.last_firm[people] = NO_FIRM
         self.left_month[people] = NEVER
 
-    def _reset_states(self, people: np.ndarray, when: str) -> None:
+    def reset_states(self, people: np.ndarray, when: str) -> None:
+        """The policies' states that reset `when` ("on_join", "on_leave") go back to their initial value."""
         for state in self.states:
             if getattr(state, when):
                 getattr(self, state.name)[people] = state.initial

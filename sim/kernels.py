@@ -30,7 +30,7 @@ import numba
 import numpy as np
 
 # the cause codes are the engine's own (numba reads module-level integers as constants)
-from .customers import CONTACT, FAILURE, NO_CAUSE, PRICE, QUALITY
+from .customers import ADVERTISING, CONTACT, FAILURE, NO_CAUSE, PRICE, QUALITY, REFERRAL
 
 jit = numba.njit(cache=True, nogil=True)
 
@@ -523,6 +523,46 @@ def add_defections(indptr, indices, leavers, old_firm, peer_defections, count):
                 count[person, firm] = 0
 
 
+@jit
+def after_decisions(members, reason, leaving, firm, contract_end, firm_contract_months, firm_price, penalty_months,
+                    month, never, tenure, initial_firm, last_firm, left_month, loyalty, loyalty_when_left, indptr,
+                    indices, peer_defections, defection_memory, count):
+    """`churn.run` after the firms' last word, in place: renewals extend contracts; leavers pay their
+    penalties, are counted by reason and leave (`Customers.leave`'s arrays, not the policies'
+    states); peer defections fade and grow by the contacts who left (`add_defections`). Returns
+    the leavers, their old firms, the penalties per firm and the churned counts (reason x firm)."""
+    n_firms = firm_price.size
+    leavers, old_firm = np.empty(members.size, np.int64), np.empty(members.size, np.int64)
+    n_leavers = 0
+    penalties, churned = np.zeros(n_firms), np.zeros((3, n_firms))
+    for i in range(members.size):
+        person = members[i]
+        if leaving[i]:
+            k = firm[person]
+            leavers[n_leavers], old_firm[n_leavers] = person, k
+            n_leavers += 1
+            churned[reason[i], k] += 1.0
+            if reason[i] == 1:  # churn.REASONS[1], contract_break: the penalty, in np.bincount's order
+                penalties[k] += min(contract_end[person] - month, penalty_months) * firm_price[k]
+        elif reason[i] == 0:  # renewal
+            contract_end[person] += firm_contract_months[firm[person]]
+    leavers, old_firm = leavers[:n_leavers], old_firm[:n_leavers]
+    for m in range(n_leavers):  # Customers.leave
+        person = leavers[m]
+        last_firm[person] = firm[person]
+        left_month[person] = month
+        loyalty_when_left[person] = loyalty[person]
+        firm[person] = -1
+        initial_firm[person] = -1
+        contract_end[person] = never
+        tenure[person] = 0
+    for person in range(peer_defections.shape[0]):
+        for k in range(n_firms):
+            peer_defections[person, k] *= defection_memory
+    add_defections(indptr, indices, leavers, old_firm, peer_defections, count)
+    return leavers, old_firm, penalties, churned
+
+
 # --- acquisition (sim.phases.acquisition) ---
 @jit
 def prospects_held_back(firm, left_month, month, attitude, attitude_on_joining):
@@ -562,6 +602,50 @@ def joiners(prospects, advertising, imitation, heard_positive, held_back, key):
             hazard[count], heard[count] = row_hazard, row_heard
             count += 1
     return people[:count].copy(), hazard[:count].copy(), heard[:count].copy()
+
+
+@jit
+def joined_firms(people, hazard, heard, advertising, which_key, channel_key):
+    """Which firm each joiner joins (a keyed draw on the cumulative hazards; with one firm, no
+    draw) and through which channel (referral with the imitation term's share of the hazard's
+    terms, else advertising): `acquisition.run`'s numpy expressions in the same order."""
+    n_firms = advertising.size
+    firm, channel = np.zeros(people.size, np.int64), np.empty(people.size, np.int64)
+    for i in range(people.size):
+        if n_firms > 1:
+            total = 0.0
+            for k in range(n_firms):  # np.cumsum's order
+                total += hazard[i, k]
+            u = keyed_uniform(people[i], which_key) * total
+            cumulative, chosen = 0.0, 0
+            for k in range(n_firms):
+                cumulative += hazard[i, k]
+                chosen += u >= cumulative
+            firm[i] = min(chosen, n_firms - 1)
+        k = firm[i]
+        share = heard[i, k] / (heard[i, k] + advertising[k] + 1e-12)
+        channel[i] = REFERRAL if keyed_uniform(people[i], channel_key) < share else ADVERTISING
+    return firm, channel
+
+
+@jit
+def join(people, new_firm, new_channel, month, firm_quality, firm_contract_months, never, referred_loyalty,
+         usual_loyalty, firm, tenure, channel, contract_end, expectation, satisfaction, temperament, loyalty, failures,
+         grievance, last_referral):
+    """`Customers.join`'s arrays (not the policies' states), in place."""
+    for i in range(people.size):
+        person, k = people[i], new_firm[i]
+        firm[person] = k
+        tenure[person] = 0
+        channel[person] = new_channel[i]
+        months = firm_contract_months[k]
+        contract_end[person] = month + months if months > 0 else never
+        expectation[person] = firm_quality[k]
+        satisfaction[person] = temperament[person]
+        loyalty[person] = referred_loyalty if new_channel[i] == REFERRAL else usual_loyalty
+        failures[person] = 0
+        grievance[person] = 0.0
+        last_referral[person] = never
 
 
 # --- the monthly metrics (sim.metrics) ---

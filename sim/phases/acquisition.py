@@ -38,6 +38,27 @@ def run(market) -> None:
         join_any = 1.0 - np.prod(1.0 - hazard, axis=1)
         joining = market.streams.chance("joins", month, prospects, join_any)
         people, hazard, imitation = prospects[joining], hazard[joining], imitation[joining]
+    if fast is not None:  # the same draws in one compiled pass (sim.kernels.joined_firms)
+        firm, channel = fast.joined_firms(people, hazard, imitation, market.firm_advertising,
+                                          market.streams.key("joins_which", month),
+                                          market.streams.key("join_channel", month))
+        market.welcome(people, firm, channel)
+    else:
+        market.welcome(people, *firm_and_channel(market, people, hazard, imitation))
+
+    if not market.policies_act:
+        return
+    former = np.flatnonzero((c.firm == NO_FIRM) & (c.last_firm != NO_FIRM))
+    for k in range(market.n_firms):
+        mine = former[c.last_firm[former] == k]
+        for policy in market.policies_of(k):
+            policy.reach_former_customers(market, k, mine[c.firm[mine] == NO_FIRM])
+
+
+def firm_and_channel(market, people: np.ndarray, hazard: np.ndarray, imitation: np.ndarray) -> tuple:
+    """Which firm each joiner joins (in proportion to the hazards) and through which channel
+    (referral with the imitation term's share of the hazard's terms, else advertising)."""
+    month = market.month
     if market.n_firms == 1:  # the only firm (its draw would change no one else's: streams are keyed)
         firm = np.zeros(people.size, np.int64)
     else:
@@ -47,12 +68,4 @@ def run(market) -> None:
     pick = np.arange(people.size)
     referral_share = imitation[pick, firm] / (imitation[pick, firm] + market.firm_advertising[firm] + 1e-12)
     by_referral = market.streams.chance("join_channel", month, people, referral_share)
-    market.welcome(people, firm, np.where(by_referral, REFERRAL, ADVERTISING))
-
-    if not market.policies_act:
-        return
-    former = np.flatnonzero((c.firm == NO_FIRM) & (c.last_firm != NO_FIRM))
-    for k in range(market.n_firms):
-        mine = former[c.last_firm[former] == k]
-        for policy in market.policies_of(k):
-            policy.reach_former_customers(market, k, mine[c.firm[mine] == NO_FIRM])
+    return firm, np.where(by_referral, REFERRAL, ADVERTISING)

@@ -26,10 +26,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import compiled
-from ..customers import ADVERTISING, REFERRAL
+from ..customers import ADVERTISING, NEVER, REFERRAL
 
 RENEWAL, CONTRACT_BREAK, NO_CONTRACT = 0, 1, 2
 REASONS = ("renewal", "contract_break", "no_contract")
+CHURNED = tuple(f"churned_{reason}" for reason in REASONS)  # the tally's counts by reason
 
 
 def state_hazard(market, members: np.ndarray) -> np.ndarray:
@@ -147,6 +148,11 @@ def run(market) -> None:
             leaving[mine[kept]] = False
             mine = mine[~kept]
 
+    fast = compiled.kernels()
+    if fast is not None and not market.network.complete:  # the rest in one compiled pass, same bits
+        _after_decisions_compiled(market, fast, members, reason, leaving)
+        return
+
     renewing = members[~leaving & (reason == RENEWAL)]
     c.contract_end[renewing] += market.firm_contract_months[c.firm[renewing]]
 
@@ -160,6 +166,34 @@ def run(market) -> None:
 
     destination = choose_destination(market, leavers, old_firm)
     c.leave(leavers, month)
+    switch(market, leavers, old_firm, destination)
+
+    # felt in full at next month's decisions, then fading (Nitzan & Libai 2011: strongest in month 1);
+    # a contact who left firm k weighs on k's customers only, not on the firm they may have joined
+    c.peer_defections *= p.peer_defection_memory
+    add_defections(market, leavers, old_firm)
+
+
+def _after_decisions_compiled(market, fast, members, reason, leaving) -> None:
+    """`run` after the firms' last word (renewals, penalties, leaving, peer defections) in one
+    compiled pass (`sim.kernels.after_decisions`); the destinations of switchers (numpy's exp)
+    and the policies' states after it."""
+    c, p, net = market.customers, market.parameters, market.network
+    leavers, old_firm, penalties, churned = fast.after_decisions(
+        members, reason, leaving, c.firm, c.contract_end, market.firm_contract_months, market.firm_price,
+        p.contract_break_penalty_months, market.month, NEVER, c.tenure, c.initial_firm, c.last_firm, c.left_month,
+        c.loyalty, c.loyalty_when_left, net.indptr, net.indices, c.peer_defections, p.peer_defection_memory,
+        _defection_counts(market))
+    market.ledger.earn_per_firm("penalties", penalties)
+    market.tally.add_rows(CHURNED, churned)
+    c.reset_states(leavers, "on_leave")
+    if market.n_firms > 1:
+        switch(market, leavers, old_firm, choose_destination(market, leavers, old_firm))
+
+
+def switch(market, leavers: np.ndarray, old_firm: np.ndarray, destination: np.ndarray) -> None:
+    """Leavers with a destination (a competitor) join it, through a referral or advertising."""
+    c, p, month = market.customers, market.parameters, market.month
     switchers = destination >= 0
     market.tally.add_by_firm("switched_out", old_firm[switchers])
     if switchers.any():
@@ -169,28 +203,29 @@ def run(market) -> None:
         by_referral = market.streams.chance("switch_channel", month, movers, referral_share)
         market.welcome(movers, new_firm, np.where(by_referral, REFERRAL, ADVERTISING))
 
-    # felt in full at next month's decisions, then fading (Nitzan & Libai 2011: strongest in month 1);
-    # a contact who left firm k weighs on k's customers only, not on the firm they may have joined
-    c.peer_defections *= p.peer_defection_memory
-    add_defections(market, leavers, old_firm)
-
 
 def add_defections(market, leavers: np.ndarray, old_firm: np.ndarray) -> None:
     """Each person's count of recent defections from firm k grows by their contacts who just left k."""
     c, net = market.customers, market.network
     fast = compiled.kernels()
     if fast is not None and not net.complete:  # the same sums, touching only the leavers' contacts
-        # the kernel's counts: zeros kept from month to month (it leaves them zero), as fresh ones
-        # each month cost more than the sums at a million people
-        counts = getattr(market, "_defection_counts", None)
-        if counts is None or counts.shape != c.peer_defections.shape:
-            counts = market._defection_counts = np.zeros(c.peer_defections.shape, np.int32)
-        fast.add_defections(net.indptr, net.indices, leavers, old_firm.astype(np.int64), c.peer_defections, counts)
+        fast.add_defections(net.indptr, net.indices, leavers, old_firm.astype(np.int64), c.peer_defections,
+                            _defection_counts(market))
         return
     for k in np.unique(old_firm):  # loop over firms, not people
         left = np.zeros(c.n, bool)
         left[leavers[old_firm == k]] = True
         c.peer_defections[:, k] += net.count_among_contacts(left)
+
+
+def _defection_counts(market) -> np.ndarray:
+    """The compiled sums' counts: zeros kept from month to month (the kernel leaves them zero), as
+    fresh ones each month cost more than the sums at a million people."""
+    shape = market.customers.peer_defections.shape
+    counts = getattr(market, "_defection_counts", None)
+    if counts is None or counts.shape != shape:
+        counts = market._defection_counts = np.zeros(shape, np.int32)
+    return counts
 
 
 def choose_destination(market, leavers: np.ndarray, old_firm: np.ndarray) -> np.ndarray:
