@@ -99,6 +99,11 @@ class Customers:
     def is_customer(self) -> np.ndarray:
         return self.firm != NO_FIRM
 
+    def members(self) -> np.ndarray:
+        """The customers' rows, in order: np.flatnonzero(is_customer) (compiled: every phase asks)."""
+        fast = compiled.kernels()
+        return fast.members_of(self.firm) if fast is not None else np.flatnonzero(self.is_customer)
+
     def mood(self, parameters, people: np.ndarray | None = None) -> np.ndarray:
         """Mood codes 0..3 (MOODS) for everyone (or for `people`); meaningful for customers."""
         p = parameters

@@ -59,6 +59,17 @@ def uniform(ids, key):
     return out
 
 
+@jit
+def members_of(firm):
+    """The customers' rows in order: np.flatnonzero(firm != NO_FIRM), without branches."""
+    members = np.empty(firm.size, np.int64)
+    count = 0
+    for person in range(firm.size):
+        members[count] = person
+        count += firm[person] >= 0
+    return members[:count]
+
+
 # --- experience (sim.phases.experience) ---
 @jit
 def serve_the_month(members, firm, tenure, satisfaction, satisfaction_before, poorly_served, firm_quality,
@@ -659,14 +670,17 @@ def customers_by_firm(firm, n_firms):
 
 
 @jit
-def firm_sums(firm, initial_firm, satisfaction, loyalty, mood_bins, n_firms):
+def firm_sums(firm, initial_firm, satisfaction, loyalty, mood_bins, n_firms, loyal_above, promoter_from,
+              passive_from):
     """Per firm, in one pass over people in order (the order np.bincount adds in): customers, the
     customers in each mood (satisfaction against `mood_bins`, as np.searchsorted side='right'),
-    the sums of satisfaction and loyalty, and how many of the month-0 customers are still there.
+    the sums of satisfaction and loyalty, how many of the month-0 customers are still there, and
+    the promoters and detractors (the loyal, or satisfaction from `promoter_from`; not loyal and
+    satisfaction below `passive_from`: `metrics.score_thresholds`).
     Without branches (module docstring): prospects are summed into a slot of their own, dropped."""
     customers, satisfied, loyal = np.zeros(n_firms + 1), np.zeros(n_firms + 1), np.zeros(n_firms + 1)
     moods = np.zeros((n_firms + 1, mood_bins.size + 1), np.int64)
-    retained = np.zeros(n_firms + 1)
+    retained, promoters, detractors = np.zeros(n_firms + 1), np.zeros(n_firms + 1), np.zeros(n_firms + 1)
     for person in range(firm.size):
         slot = firm[person] + 1  # 0: not a customer
         customers[slot] += 1.0
@@ -677,7 +691,10 @@ def firm_sums(firm, initial_firm, satisfaction, loyalty, mood_bins, n_firms):
         satisfied[slot] += satisfaction[person]
         loyal[slot] += loyalty[person]
         retained[initial_firm[person] + 1] += 1.0
-    return customers[1:], moods[1:], satisfied[1:], loyal[1:], retained[1:]
+        is_loyal = loyalty[person] >= loyal_above
+        promoters[slot] += is_loyal | (satisfaction[person] >= promoter_from)
+        detractors[slot] += (not is_loyal) & (satisfaction[person] < passive_from)
+    return customers[1:], moods[1:], satisfied[1:], loyal[1:], retained[1:], promoters[1:], detractors[1:]
 
 
 # --- the network (sim.network) ---

@@ -260,3 +260,23 @@ def test_only_markets_of_millions_tell_malloc_to_keep_freed_arrays(monkeypatch):
     assert not allocation.keep_freed_arrays(allocation.LARGE - 1) and not calls
     assert allocation.keep_freed_arrays(allocation.LARGE) and allocation.keep_freed_arrays(10**7)
     assert calls == [1]  # once per process
+
+
+@pytest.mark.parametrize("satisfied_above, delighted_above", [(0.6, 0.85), (0.55, 0.9), (0.7, 0.71), (0.1, 0.99)])
+def test_promoters_and_detractors_follow_from_two_satisfaction_thresholds(satisfied_above, delighted_above):
+    """The compiled monthly sums count promoters as satisfaction at or above one threshold and
+    detractors as below another: that must agree with the 0-10 score for every satisfaction,
+    including the floats right at and beside each threshold."""
+    from types import SimpleNamespace
+
+    from sim.metrics import likelihood_to_recommend, score_thresholds
+
+    promoter_from, passive_from = score_thresholds(satisfied_above, delighted_above)
+    near = [np.nextafter(t, direction, dtype=np.float64) for t in (promoter_from, passive_from, satisfied_above,
+                                                                   delighted_above) for direction in (0.0, 2.0)]
+    satisfaction = np.concatenate((np.random.default_rng(4).random(200_000), np.linspace(0, 1, 10_001),
+                                   [promoter_from, passive_from, satisfied_above, delighted_above], near))
+    parameters = SimpleNamespace(satisfied_above=satisfied_above, delighted_above=delighted_above, loyal_above=np.inf)
+    score = likelihood_to_recommend(satisfaction, np.zeros(satisfaction.size), parameters)
+    np.testing.assert_array_equal(score >= 9, satisfaction >= promoter_from)
+    np.testing.assert_array_equal(score <= 6, satisfaction < passive_from)

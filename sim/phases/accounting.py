@@ -19,7 +19,7 @@ def run(market) -> None:
     if market.warming_up:  # the warm-up's money is nobody's: the books open at month 0
         return
     c, p, month, ledger = market.customers, market.parameters, market.month, market.ledger
-    members = np.flatnonzero(c.is_customer)
+    members = c.members()
     firm = c.firm[members]
     price = market.firm_price[firm]
     ledger.earn_by_firm("subscriptions", firm, price)

@@ -134,7 +134,7 @@ def decisions(market, members: np.ndarray, lasting: np.ndarray, passing: np.ndar
 
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
-    members = np.flatnonzero(c.is_customer)
+    members = c.members()
     firm = c.firm[members]
     lasting = state_hazard(market, members)
     passing = transient_multiplier(market, members)

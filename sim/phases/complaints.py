@@ -43,7 +43,7 @@ def decide_talk(market, people: np.ndarray, cause: np.ndarray, decision: str) ->
 
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
-    members = np.flatnonzero(c.is_customer)
+    members = c.members()
     fast = compiled.kernels()
     if fast is not None:  # the same decisions in a compiled pass before the firm answers, and one after
         now_unhappy, complainers = fast.newly_unhappy(

@@ -35,7 +35,7 @@ from .. import compiled
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
     c.start_month()
-    members = np.flatnonzero(c.is_customer)
+    members = c.members()
     noise = market.streams.normal("quality", month, members)
     fast = compiled.kernels()
     if fast is not None:  # the same service in one compiled pass (sim.kernels.serve_the_month)
