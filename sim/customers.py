@@ -118,8 +118,7 @@ class Customers:
         fast = compiled.kernels()
         if fast is not None:  # the same arrays in one compiled pass
             people = np.asarray(people, np.int64)
-            fast.join(people, np.broadcast_to(np.asarray(firm, np.int64), people.shape).copy(),
-                      np.broadcast_to(np.asarray(channel, np.int64), people.shape).copy(), month, market.firm_quality,
+            fast.join(people, _per_person(firm, people.size), _per_person(channel, people.size), month, market.firm_quality,
                       market.firm_contract_months, NEVER, min(max(referred, 0.0), 1.0), min(max(usual, 0.0), 1.0),
                       self.firm, self.tenure, self.channel, self.contract_end, self.expectation, self.satisfaction,
                       self.temperament, self.loyalty, self.failures, self.grievance, self.last_referral)
@@ -222,3 +221,9 @@ def _months(values: np.ndarray):
     import pandas as pd
 
     return pd.array(np.where(values == NEVER, None, values), "Int32")
+
+
+def _per_person(value, size: int) -> np.ndarray:
+    """`value` (one for all, or one per person) as an int64 array of `size`."""
+    value = np.asarray(value, np.int64)
+    return np.full(size, value) if value.ndim == 0 else value

@@ -34,6 +34,7 @@ from .phases import MONTH
 from .policies.base import declared, declared_states, known_parts, plugins_of
 from .randomness import Streams
 
+ACQUIRED = tuple(f"acquired_{channel}" for channel in CHANNELS[INITIAL + 1:])  # the tally's joins by channel
 FIRM_SETTINGS = ("quality", "failure_rate", "advertising", "policies", "customers")
 
 
@@ -217,10 +218,11 @@ class Market(mesa.Model):
         firm, k = np.asarray(firm, np.int64), self.n_firms
         if firm.ndim == 0:
             firm = np.full(people.size, firm)
-        self.customers.join(people, firm, channel, self.month, self)
         joined = np.bincount(np.asarray(channel, np.int64) * k + firm, minlength=len(CHANNELS) * k).reshape(-1, k)
-        for code in np.flatnonzero(joined.any(axis=1)):  # channel by channel, firm by firm
-            self.tally.add_by_firm(f"acquired_{CHANNELS[code]}", np.arange(k), weights=joined[code])
+        if joined[INITIAL].any():
+            raise ValueError("welcome: a channel of joining is 'initial', which only the set-up uses")
+        self.customers.join(people, firm, channel, self.month, self)
+        self.tally.add_rows(ACQUIRED, joined[INITIAL + 1:])
 
     # --- views for researchers ---------------------------------------------------
     def monthly(self):
