@@ -260,11 +260,12 @@ def referring(firm, satisfaction, loyalty, delighted_above, loyal_above, probabi
     for person in range(firm.size):  # without branches (module docstring)
         advocates[count] = person
         count += (firm[person] >= 0) & ((satisfaction[person] >= delighted_above) | (loyalty[person] >= loyal_above))
+    draw = uniform(advocates[:count], key)  # apart: a loop of draws alone runs several at a time
     chosen = np.empty(count, np.int64)
     kept = 0
     for i in range(count):
         chosen[kept] = advocates[i]
-        kept += keyed_uniform(advocates[i], key) < probability
+        kept += draw[i] < probability
     return chosen[:kept].copy()
 
 
@@ -282,15 +283,17 @@ def askers(firm, contract_end, satisfaction, month, break_below, advertising, im
         n_deciding += customer & ((contract_end[person] == month) | (satisfaction[person] < break_below))
         prospects[n_prospects] = person
         n_prospects += not customer
+    draw = uniform(prospects[:n_prospects], key)  # apart: a loop of draws alone runs several at a time
     n_shopping = 0
     for i in range(n_prospects):  # kept in place: the write never passes the read
         person = prospects[i]
         stay = 1.0
         for k in range(advertising.size):
-            trigger = min(max(advertising[k] + imitation * (told_positive[person, k] / signal_unit), 0.0), 1.0)
+            told = told_positive[person, k]  # most heard nothing: 0 / signal_unit is 0, without the division
+            trigger = min(max(advertising[k] + imitation * (told / signal_unit if told != 0.0 else 0.0), 0.0), 1.0)
             stay = (1.0 - trigger) if k == 0 else stay * (1.0 - trigger)
         prospects[n_shopping] = person
-        n_shopping += keyed_uniform(person, key) < 1.0 - stay
+        n_shopping += draw[i] < 1.0 - stay
     return np.concatenate((deciding[:n_deciding], prospects[:n_shopping]))
 
 
@@ -309,13 +312,15 @@ def hear(attitude, told_positive, good_listener, good_about, good_weight, bad_li
     for m in range(good_listener.size):
         answered_positive[good_listener[m], good_about[m]] += good_weight[m]
     signal = np.empty((n, n_firms))
-    for person in range(n):
-        for k in range(n_firms):
-            heard_positive = told_positive[person, k] + answered_positive[person, k]
-            moved = attitude[person, k] * memory
-            moved += positive_weight * heard_positive - negative_weight * heard_negative[person, k]
-            attitude[person, k] = min(max(moved, -1.0), 1.0)
-            signal[person, k] = heard_positive / signal_unit
+    # one flat loop over (person, firm): the compiler runs it several at a time (same bits, lane by lane)
+    mood, told, answered, told_badly = attitude.ravel(), told_positive.ravel(), answered_positive.ravel(), heard_negative.ravel()
+    signal_of = signal.ravel()
+    for i in range(mood.size):
+        heard_positive = told[i] + answered[i]
+        moved = mood[i] * memory
+        moved += positive_weight * heard_positive - negative_weight * told_badly[i]
+        mood[i] = min(max(moved, -1.0), 1.0)
+        signal_of[i] = heard_positive / signal_unit
     return signal
 
 
@@ -601,6 +606,7 @@ def joiners(prospects, advertising, imitation, heard_positive, held_back, key):
     people = np.empty(m, np.int64)
     hazard, heard = np.empty((m, n_firms)), np.empty((m, n_firms))
     row_hazard, row_heard = np.empty(n_firms), np.empty(n_firms)
+    draw = uniform(prospects, key)  # apart: a loop of draws alone runs several at a time
     count = 0
     for i in range(m):
         stay = 1.0
@@ -608,7 +614,7 @@ def joiners(prospects, advertising, imitation, heard_positive, held_back, key):
             row_heard[k] = imitation * heard_positive[prospects[i], k]
             row_hazard[k] = min(max((advertising[k] + row_heard[k]) * held_back[i, k], 0.0), 1.0)
             stay = (1.0 - row_hazard[k]) if k == 0 else stay * (1.0 - row_hazard[k])
-        if keyed_uniform(prospects[i], key) < 1.0 - stay:
+        if draw[i] < 1.0 - stay:
             people[count] = prospects[i]
             hazard[count], heard[count] = row_hazard, row_heard
             count += 1
