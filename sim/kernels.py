@@ -79,13 +79,14 @@ def serve_the_month(members, firm, tenure, satisfaction, satisfaction_before, po
     experienced (the firm's, plus `quality_noise` x the member's normal draw). Returns the
     failures per firm."""
     failures_by_firm = np.zeros(n_firms)
+    draw = uniform(members, failure_key)  # apart: a loop of draws alone runs several at a time
     for i in range(members.size):
         person = members[i]
         k = firm[person]
         tenure[person] += 1
         satisfaction_before[person] = satisfaction[person]
         rate = 1.0 if poorly_served[person] else firm_failure_rate[k]
-        failed[person] = keyed_uniform(person, failure_key) < rate
+        failed[person] = draw[i] < rate
         if failed[person]:
             failures[person] += 1
             failures_by_firm[k] += 1.0
@@ -505,6 +506,7 @@ def who_leaves(members, contract_end, month, lasting, passing, renewal_survival,
     renewal, in order (numpy's power)."""
     reason = np.empty(members.size, np.int64)
     leaving = np.empty(members.size, np.bool_)
+    draw = uniform(members, key)  # apart: a loop of draws alone runs several at a time
     at_renewal = 0
     for i in range(members.size):
         person = members[i]
@@ -519,7 +521,7 @@ def who_leaves(members, contract_end, month, lasting, passing, renewal_survival,
         else:
             reason[i] = 2  # no_contract
             probability = min(1.0, lasting[i] * passing[i])
-        leaving[i] = keyed_uniform(person, key) < probability
+        leaving[i] = draw[i] < probability
     return reason, leaving
 
 
@@ -572,9 +574,9 @@ def after_decisions(members, reason, leaving, firm, contract_end, firm_contract_
         initial_firm[person] = -1
         contract_end[person] = never
         tenure[person] = 0
-    for person in range(peer_defections.shape[0]):
-        for k in range(n_firms):
-            peer_defections[person, k] *= defection_memory
+    fading = peer_defections.ravel()  # one flat loop: the compiler runs it lanes at a time
+    for i in range(fading.size):
+        fading[i] *= defection_memory
     add_defections(indptr, indices, leavers, old_firm, peer_defections, count)
     return leavers, old_firm, penalties, churned
 
@@ -669,38 +671,53 @@ def join(people, new_firm, new_channel, month, firm_quality, firm_contract_month
 @jit
 def customers_by_firm(firm, n_firms):
     """How many customers each firm has (as floats, like np.bincount(...).astype(float))."""
-    count = np.zeros(n_firms + 1, np.int64)  # slot 0: prospects (firm -1), so no branch is needed
-    for person in range(firm.size):
-        count[firm[person] + 1] += 1
-    return count[1:].astype(np.float64)
+    count = np.zeros(n_firms)
+    for k in range(n_firms):  # a pass per firm, summing in a local integer: several people at a time
+        mine = 0
+        for person in range(firm.size):
+            mine += firm[person] == k
+        count[k] = mine
+    return count
 
 
 @jit
 def firm_sums(firm, initial_firm, satisfaction, loyalty, mood_bins, n_firms, loyal_above, promoter_from,
               passive_from):
-    """Per firm, in one pass over people in order (the order np.bincount adds in): customers, the
-    customers in each mood (satisfaction against `mood_bins`, as np.searchsorted side='right'),
-    the sums of satisfaction and loyalty, how many of the month-0 customers are still there, and
-    the promoters and detractors (the loyal, or satisfaction from `promoter_from`; not loyal and
-    satisfaction below `passive_from`: `metrics.score_thresholds`).
-    Without branches (module docstring): prospects are summed into a slot of their own, dropped."""
-    customers, satisfied, loyal = np.zeros(n_firms + 1), np.zeros(n_firms + 1), np.zeros(n_firms + 1)
-    moods = np.zeros((n_firms + 1, mood_bins.size + 1), np.int64)
-    retained, promoters, detractors = np.zeros(n_firms + 1), np.zeros(n_firms + 1), np.zeros(n_firms + 1)
-    for person in range(firm.size):
-        slot = firm[person] + 1  # 0: not a customer
-        customers[slot] += 1.0
-        mood = 0
-        for b in range(mood_bins.size):
-            mood += mood_bins[b] <= satisfaction[person]
-        moods[slot, mood] += 1
-        satisfied[slot] += satisfaction[person]
-        loyal[slot] += loyalty[person]
-        retained[initial_firm[person] + 1] += 1.0
-        is_loyal = loyalty[person] >= loyal_above
-        promoters[slot] += is_loyal | (satisfaction[person] >= promoter_from)
-        detractors[slot] += (not is_loyal) & (satisfaction[person] < passive_from)
-    return customers[1:], moods[1:], satisfied[1:], loyal[1:], retained[1:], promoters[1:], detractors[1:]
+    """Per firm: customers, the customers in each of the four moods (satisfaction against the three
+    `mood_bins`, as np.searchsorted side='right'), the sums of satisfaction and loyalty (customer
+    by customer in order, the order np.bincount adds in), how many of the month-0 customers are
+    still there, and the promoters and detractors (the loyal, or satisfaction from
+    `promoter_from`; not loyal and satisfaction below `passive_from`: `metrics.score_thresholds`).
+    Counts are whole numbers, exact in any order: a pass per firm sums them in local integers,
+    which the compiler sums several people at a time."""
+    moods = np.zeros((n_firms, 4), np.int64)
+    customers, promoters, detractors, retained = (np.zeros(n_firms), np.zeros(n_firms), np.zeros(n_firms),
+                                                  np.zeros(n_firms))
+    low, middle, high = mood_bins[0], mood_bins[1], mood_bins[2]
+    for k in range(n_firms):
+        mine_total = promoted = detracted = stayed = mood_0 = mood_1 = mood_2 = mood_3 = 0
+        for person in range(firm.size):
+            mine = firm[person] == k
+            value = satisfaction[person]
+            is_loyal = loyalty[person] >= loyal_above
+            mood = np.int64(low <= value) + np.int64(middle <= value) + np.int64(high <= value)
+            mine_total += mine
+            promoted += mine & (is_loyal | (value >= promoter_from))
+            detracted += mine & (not is_loyal) & (value < passive_from)
+            mood_0 += mine & (mood == 0)
+            mood_1 += mine & (mood == 1)
+            mood_2 += mine & (mood == 2)
+            mood_3 += mine & (mood == 3)
+            stayed += initial_firm[person] == k
+        customers[k], promoters[k], detractors[k], retained[k] = mine_total, promoted, detracted, stayed
+        moods[k, 0], moods[k, 1], moods[k, 2], moods[k, 3] = mood_0, mood_1, mood_2, mood_3
+    satisfied, loyal = np.zeros(n_firms), np.zeros(n_firms)
+    members = members_of(firm)
+    for i in range(members.size):  # floating-point sums: in person order
+        person = members[i]
+        satisfied[firm[person]] += satisfaction[person]
+        loyal[firm[person]] += loyalty[person]
+    return customers, moods, satisfied, loyal, retained, promoters, detractors
 
 
 # --- the network (sim.network) ---
