@@ -37,7 +37,7 @@ class Tally:
         self.events = tuple(events)
         self.table = np.zeros((len(self.events), n_firms))
         self.counts = dict(zip(self.events, self.table))
-        self._rows: dict[tuple, np.ndarray] = {}  # add_rows' event names -> their rows
+        self._rows: dict[tuple, list] = {}  # add_rows' event names -> (table rows, given rows) blocks
 
     def reset(self) -> None:
         self.table.fill(0.0)
@@ -54,10 +54,11 @@ class Tally:
 
     def add_rows(self, events: tuple, counts: np.ndarray) -> None:
         """Add a (event x firm) table of counts, a row per event named in `events`."""
-        rows = self._rows.get(events)
-        if rows is None:
-            rows = self._rows[events] = np.array([self.events.index(self._check(event)) for event in events])
-        self.table[rows] += counts
+        runs = self._rows.get(events)
+        if runs is None:
+            runs = self._rows[events] = _runs([self.events.index(self._check(event)) for event in events])
+        for rows, given in runs:  # events next to each other in the table: added as a block
+            self.table[rows] += counts[given]
 
     def _check(self, event: str) -> str:
         self._count(event)
@@ -114,6 +115,16 @@ class Ledger:
         books |= {f"revenue_{name}": value for name, value in self.revenue.items()}
         books |= {f"cost_{name}": value for name, value in self.cost.items()}
         return books
+
+
+def _runs(rows: list[int]) -> list[tuple[slice, slice]]:
+    """Rows as blocks of consecutive ones: (rows of the table, rows of the given counts) slices."""
+    runs, start = [], 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i] != rows[i - 1] + 1:
+            runs.append((slice(rows[start], rows[i - 1] + 1), slice(start, i)))
+            start = i
+    return runs
 
 
 def monthly_discount_rate(yearly: float) -> float:

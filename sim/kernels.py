@@ -72,12 +72,25 @@ def members_of(firm):
 
 # --- experience (sim.phases.experience) ---
 @jit
+def normal_parts(ids, radius_key, angle_key):
+    """`Streams.normal`'s two keyed uniforms as its in-place steps leave them before numpy's log1p
+    and cos: -u1 and 2 pi u2 (the rest, sqrt(-2 log1p(-u1)) cos(2 pi u2), is `serve_the_month`'s)."""
+    radius, angle = uniform(ids, radius_key), uniform(ids, angle_key)
+    for i in range(ids.size):
+        radius[i] = -radius[i]
+        angle[i] *= 2.0 * np.pi
+    return radius, angle
+
+
+@jit
 def serve_the_month(members, firm, tenure, satisfaction, satisfaction_before, poorly_served, firm_quality,
-                    firm_failure_rate, noise, quality_noise, failed, failures, experience, failure_key, n_firms):
+                    firm_failure_rate, log_part, cos_part, quality_noise, failed, failures, experience, failure_key,
+                    n_firms):
     """The month's service to every member, in place: tenure, satisfaction when the month began,
     a failure (keyed draw below the firm's rate; always for the poorly served) and the quality
-    experienced (the firm's, plus `quality_noise` x the member's normal draw). Returns the
-    failures per firm."""
+    experienced (the firm's, plus `quality_noise` x the member's normal draw, Box-Muller's
+    sqrt(-2 log_part) cos_part: `normal_parts`; sqrt is correctly rounded everywhere, as numpy's).
+    Returns the failures per firm."""
     failures_by_firm = np.zeros(n_firms)
     draw = uniform(members, failure_key)  # apart: a loop of draws alone runs several at a time
     for i in range(members.size):
@@ -90,7 +103,8 @@ def serve_the_month(members, firm, tenure, satisfaction, satisfaction_before, po
         if failed[person]:
             failures[person] += 1
             failures_by_firm[k] += 1.0
-        experience[person] = firm_quality[k] + quality_noise * noise[i]
+        noise = np.sqrt(log_part[i] * -2.0) * cos_part[i]
+        experience[person] = firm_quality[k] + quality_noise * noise
     return failures_by_firm
 
 
@@ -339,10 +353,11 @@ def listeners_by_firm(listener, about, n_people, n_firms):
 
 
 # the rows of the month's word-of-mouth counts `word_of_mouth_month` returns, in the tally's names
+# (in the tally's order, so that they are added in two blocks)
 WORD_OF_MOUTH_EVENTS = ("messages_negative", "messages_negative_failure", "messages_negative_quality",
                         "messages_negative_price", "messages_negative_contact", "messages_relayed",
-                        "messages_defended", "negative_talkers", "negative_listeners", "messages_positive",
-                        "answers_positive", "answers_neutral", "answers_negative")
+                        "messages_positive", "messages_defended", "answers_positive", "answers_neutral",
+                        "answers_negative", "negative_talkers", "negative_listeners")
 
 
 @jit
@@ -370,7 +385,7 @@ def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_caus
     for i in range(n_talkers):  # Streams.integers
         reach[i] = reach_low + min(np.int64(keyed_uniform(talkers[i], reach_key) * (reach_high - reach_low + 1)),
                                    reach_high - reach_low)
-        counts[7, firm[talkers[i]]] += 1.0
+        counts[11, firm[talkers[i]]] += 1.0
     sender, listener, by_strong = sample_contacts(indptr, indices, strong, talkers, reach, listeners_key)
     speaker, about = np.empty(sender.size, np.int64), np.empty(sender.size, np.int64)
     for m in range(sender.size):
@@ -384,8 +399,8 @@ def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_caus
     bad_weight = np.empty(sender.size)
     for m in range(sender.size):
         bad_weight[m] = tie_weight[np.int64(by_strong[m])] * (1.0 - defence_damping * shielded[m])
-        counts[6, about[m]] += shielded[m]
-    counts[8] = listeners_by_firm(listener, about, n, n_firms)
+        counts[7, about[m]] += shielded[m]
+    counts[12] = listeners_by_firm(listener, about, n, n_firms)
 
     # referrals by the delighted and loyal
     advocates = referring(firm, satisfaction, loyalty, delighted_above, loyal_above, referral_probability, refers_key)
@@ -396,7 +411,7 @@ def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_caus
     told_positive = np.zeros((n, n_firms))
     for m in range(sender.size):  # np.bincount's order
         k = firm[advocates[sender[m]]]
-        counts[9, k] += 1.0
+        counts[6, k] += 1.0
         told_positive[told[m], k] += tie_weight[np.int64(told_strong[m])]
 
     # asked: those about to decide ask a few contacts; the customers among them answer by mood
@@ -419,16 +434,16 @@ def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_caus
             continue
         weight = asked_weight * tie_weight[np.int64(contact_strong[m])]
         if satisfaction[contact[m]] >= satisfied_above:
-            counts[10, k] += 1.0
+            counts[8, k] += 1.0
             good_asker[n_good], good_about[n_good], good_weight[n_good] = asking[sender[m]], k, weight
             n_good += 1
         elif satisfaction[contact[m]] < dissatisfied_below:
-            counts[12, k] += 1.0
+            counts[10, k] += 1.0
             bad_answerer[n_bad], bad_asker[n_bad], bad_about[n_bad] = contact[m], asking[sender[m]], k
             bad_answer_weight[n_bad] = weight
             n_bad += 1
         else:
-            counts[11, k] += 1.0
+            counts[9, k] += 1.0
     warned = defended(indptr, indices, firm, loyalty, loyal_above, bad_answerer[:n_bad], bad_asker[:n_bad],
                       bad_about[:n_bad])
     warning_weight = np.empty(n_bad)

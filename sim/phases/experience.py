@@ -36,16 +36,20 @@ def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
     c.start_month()
     members = c.members()
-    noise = market.streams.normal("quality", month, members)
     fast = compiled.kernels()
     if fast is not None:  # the same service in one compiled pass (sim.kernels.serve_the_month)
+        # the member's normal draw of `Streams.normal`, numpy's log1p and cos in between
+        log_part, cos_part = fast.normal_parts(members, market.streams.key("quality:1", month),
+                                               market.streams.key("quality:2", month))
+        np.log1p(log_part, out=log_part)
+        np.cos(cos_part, out=cos_part)
         failures = fast.serve_the_month(members, c.firm, c.tenure, c.satisfaction, c.satisfaction_before,
-                                        c.poorly_served, market.firm_quality, market.firm_failure_rate, noise,
-                                        p.quality_noise, c.failed, c.failures, c.experience,
+                                        c.poorly_served, market.firm_quality, market.firm_failure_rate, log_part,
+                                        cos_part, p.quality_noise, c.failed, c.failures, c.experience,
                                         market.streams.key("failure", month), market.n_firms)
         market.tally.add_by_firm("service_failures", np.arange(market.n_firms), weights=failures)
     else:
-        _serve_the_month(market, members, noise)
+        _serve_the_month(market, members, market.streams.normal("quality", month, members))
     market.for_each_policy("shape_experience", members)
     if fast is not None:  # the same arithmetic in one compiled pass (sim.kernels.feel_the_month)
         fast.feel_the_month(members, c.experience, c.expectation, c.satisfaction, c.temperament, c.surprise,
