@@ -204,7 +204,10 @@ def sample_contacts(indptr, indices, strong, talkers, counts, key):
     by_strong = np.empty(total + 1, np.bool_)
     score, smallest = np.empty(64), np.empty(64)  # grown for the rare talker with more contacts
     out = 0
+    loaded = 0
     for i in range(talkers.size):
+        if i % _BLOCK == 0:  # the next block's rows, loaded side by side (module docstring)
+            loaded += _touch_rows(indptr, indices, strong, talkers[i:i + _BLOCK])
         person = talkers[i]
         start, degree = indptr[person], indptr[person + 1] - indptr[person]
         wanted = min(max(counts[i], 0), degree)
@@ -228,7 +231,23 @@ def sample_contacts(indptr, indices, strong, talkers, counts, key):
             kept += (score[j] == cut) & keep
             sender[out], listener[out], by_strong[out] = i, indices[start + j], strong[start + j]
             out += keep
+    sender[total] = loaded  # the loads are used: the compiler keeps them (the spare slot is cut off)
     return sender[:total], listener[:total], by_strong[:total]
+
+
+_BLOCK = 32  # people whose rows are loaded together before they are read
+
+
+@jit
+def _touch_rows(indptr, indices, strong, people):
+    """Load the first and last entries of these people's rows (their cache lines) in one short
+    loop: the loads wait for memory side by side instead of one after another."""
+    loaded = 0
+    for person in people:
+        start, end = indptr[person], indptr[person + 1]
+        if end > start:
+            loaded += indices[start] + indices[end - 1] + strong[start] + strong[end - 1]
+    return loaded
 
 
 @jit
@@ -253,6 +272,13 @@ def _smallest(values, size, k, smallest):
 def defended(indptr, indices, firm, loyalty, loyal_above, speaker, listener, about):
     """Per negative message: 1 if the listener has a loyal customer of the firm talked about among
     their contacts other than the speaker, else 0 (the network version of `_defended`)."""
+    if about.size * (indices.size / max(firm.size, 1)) * 8 > firm.size:
+        # many contacts to look at (a big market's month): whom each person is loyal to, in one
+        # pass, then a byte or two a contact instead of a firm and a loyalty read at random
+        loyal_to = np.empty(firm.size, firm.dtype)
+        for person in range(firm.size):
+            loyal_to[person] = firm[person] if loyalty[person] >= loyal_above else -1
+        return _defended_by(indptr, indices, loyal_to, speaker, listener, about)
     out = np.zeros(about.size)
     for m in range(about.size):
         person, talked_about = listener[m], about[m]
@@ -262,6 +288,20 @@ def defended(indptr, indices, firm, loyalty, loyal_above, speaker, listener, abo
             found += (firm[contact] == talked_about) & (loyalty[contact] >= loyal_above)
         speaker_is = (firm[speaker[m]] == talked_about) & (loyalty[speaker[m]] >= loyal_above)
         others = np.float64(found) - (1.0 if speaker_is else 0.0)
+        out[m] = min(max(others, 0.0), 1.0)
+    return out
+
+
+@jit
+def _defended_by(indptr, indices, loyal_to, speaker, listener, about):
+    """`defended` given whom each person is loyal to (their firm, or -1: firms talked about are >= 0)."""
+    out = np.zeros(about.size)
+    for m in range(about.size):
+        person, talked_about = listener[m], about[m]
+        found = 0
+        for t in range(indptr[person], indptr[person + 1]):
+            found += loyal_to[indices[t]] == talked_about
+        others = np.float64(found) - (1.0 if loyal_to[speaker[m]] == talked_about else 0.0)
         out[m] = min(max(others, 0.0), 1.0)
     return out
 
