@@ -629,10 +629,15 @@ def after_decisions(members, reason, leaving, firm, contract_end, firm_contract_
         initial_firm[person] = -1
         contract_end[person] = never
         tenure[person] = 0
-    fading = peer_defections.ravel()  # one flat loop: the compiler runs it lanes at a time
+    for m in range(n_leavers):  # each person's contacts who just left firm k, counted
+        for t in range(indptr[leavers[m]], indptr[leavers[m] + 1]):
+            count[indices[t], old_firm[m]] += 1
+    # then, in one flat pass: fade, add the count (adding 0.0 to a count of zero changes no bit:
+    # counts fade from +0.0 and never go below it), and leave the counts zero for next month
+    fading, counted = peer_defections.ravel(), count.ravel()
     for i in range(fading.size):
-        fading[i] *= defection_memory
-    add_defections(indptr, indices, leavers, old_firm, peer_defections, count)
+        fading[i] = fading[i] * defection_memory + np.float64(counted[i])
+        counted[i] = 0
     return leavers, old_firm, penalties, churned
 
 
