@@ -19,6 +19,13 @@ count += condition` writes every person and keeps the ones meeting the condition
 data that is true for a random third of people is mispredicted often, and that cost most of
 these loops' time at a million people; the selection and its order are the same.
 
+Three more patterns, each measured: keyed draws are made in a loop of their own before the loop
+that uses them (a loop of draws alone runs several draws at a time); loops over every (person,
+firm) run flat over the raveled arrays (the compiler then works several lanes at a time, each
+with the same arithmetic); and a block of talkers' rows is loaded before the rows are read, so
+that their cache misses overlap (`_touch_rows`). Where a phase has no policy hook inside it, its
+whole month is one kernel (`word_of_mouth_month`, `after_decisions`): fewer calls from Python.
+
 Each loop below names the phase whose expressions it follows. Floating-point operations are
 written in numpy's order (numba does not reorder them or fuse a multiply and an add unless
 told to, and it is not told to), so the same inputs give the same bits.
