@@ -14,25 +14,10 @@ import numpy as np
 
 from . import compiled
 
-NO_FIRM = -1
-# A month long before any month of a run: "no contract", "never left", "no discount". Months
-# are negative during the warm-up, so -1 cannot mean "not set"; this one is far enough away
-# that its difference with any month still fits in an int32.
-NEVER = -(2**30)
-
-# Moods, derived from satisfaction (thresholds in MarketParameters), codes 0..3
-MOODS = ("dissatisfied", "neutral", "satisfied", "delighted")
-
-# How a customer came to their firm
-INITIAL, ADVERTISING, REFERRAL, WIN_BACK = 0, 1, 2, 3
-CHANNELS = ("initial", "advertising", "referral", "win_back")
-
-# What made a customer newly dissatisfied this month (`talk_cause`; NO_CAUSE: not newly dissatisfied):
-# a service failure; the month's service below expectation without a failure; a rise of the price
-# they pay (a discount that ended); a contact of the firm's (an upsell pushed on an unhappy customer)
-FAILURE, QUALITY, PRICE, CONTACT = 0, 1, 2, 3
-CAUSES = ("failure", "quality", "price", "contact")
-NO_CAUSE = -1
+from .codes import (  # noqa: F401  (the codes are read from here across sim/)
+    ADVERTISING, CAUSES, CHANNELS, CONTACT, FAILURE, INITIAL, MOODS, NEVER, NO_CAUSE, NO_FIRM, PRICE, QUALITY,
+    REFERRAL, WIN_BACK,
+)
 
 
 class Customers:

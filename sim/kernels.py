@@ -36,8 +36,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-# the cause codes are the engine's own (numba reads module-level integers as constants)
-from .customers import ADVERTISING, CONTACT, FAILURE, NO_CAUSE, PRICE, QUALITY, REFERRAL
+# the engine's codes (numba reads module-level integers as constants)
+from .codes import ADVERTISING, CONTACT, FAILURE, NO_CAUSE, PRICE, QUALITY, REFERRAL
 
 jit = numba.njit(cache=True, nogil=True)
 
