@@ -672,22 +672,25 @@ def joiners(prospects, advertising, imitation, heard_positive, held_back, key):
     keyed draw falls below 1 - prod(1 - hazard). `acquisition.run`'s numpy expressions in the
     same order; only the joiners' rows are kept."""
     m, n_firms = prospects.size, advertising.size
-    people = np.empty(m, np.int64)
-    hazard, heard = np.empty((m, n_firms)), np.empty((m, n_firms))
-    row_hazard, row_heard = np.empty(n_firms), np.empty(n_firms)
     draw = uniform(prospects, key)  # apart: a loop of draws alone runs several at a time
+    chosen = np.empty(m, np.int64)
     count = 0
-    for i in range(m):
+    for i in range(m):  # who joins, without keeping anyone's rows (few join)
         stay = 1.0
         for k in range(n_firms):
-            row_heard[k] = imitation * heard_positive[prospects[i], k]
-            row_hazard[k] = min(max((advertising[k] + row_heard[k]) * held_back[i, k], 0.0), 1.0)
-            stay = (1.0 - row_hazard[k]) if k == 0 else stay * (1.0 - row_hazard[k])
-        if draw[i] < 1.0 - stay:
-            people[count] = prospects[i]
-            hazard[count], heard[count] = row_hazard, row_heard
-            count += 1
-    return people[:count].copy(), hazard[:count].copy(), heard[:count].copy()
+            row_heard = imitation * heard_positive[prospects[i], k]
+            row_hazard = min(max((advertising[k] + row_heard) * held_back[i, k], 0.0), 1.0)
+            stay = (1.0 - row_hazard) if k == 0 else stay * (1.0 - row_hazard)
+        chosen[count] = i
+        count += draw[i] < 1.0 - stay
+    people, hazard, heard = np.empty(count, np.int64), np.empty((count, n_firms)), np.empty((count, n_firms))
+    for j in range(count):  # the joiners' rows, computed again the same way
+        i = chosen[j]
+        people[j] = prospects[i]
+        for k in range(n_firms):
+            heard[j, k] = imitation * heard_positive[prospects[i], k]
+            hazard[j, k] = min(max((advertising[k] + heard[j, k]) * held_back[i, k], 0.0), 1.0)
+    return people, hazard, heard
 
 
 @jit
