@@ -52,6 +52,10 @@ class Tally:
             return
         count += np.bincount(np.asarray(firms, np.int64), weights=weights, minlength=self.n_firms)
 
+    def add_per_firm(self, event: str, counts: np.ndarray) -> None:
+        """Add a count per firm."""
+        self._count(event)[:] += counts
+
     def add_rows(self, events: tuple, counts: np.ndarray) -> None:
         """Add a (event x firm) table of counts, a row per event named in `events`."""
         runs = self._rows.get(events)

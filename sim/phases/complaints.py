@@ -58,8 +58,9 @@ def run(market) -> None:
         complainers = with_problem[market.streams.chance("complains", month, with_problem, p.complaint_probability)]
     c.complained[complainers] = True
     market.tally.add_by_firm("complaints", c.firm[complainers])
-    market.for_each_policy("on_complaints", complainers)
-    market.tally.add_by_firm("complaints_resolved", c.firm[complainers[c.resolved[complainers]]])
+    if market.policies_act:  # only a policy resolves a complaint
+        market.for_each_policy("on_complaints", complainers)
+        market.tally.add_by_firm("complaints_resolved", c.firm[complainers[c.resolved[complainers]]])
     market.for_each_policy("after_experience", members)
     if fast is not None:
         fast.after_answers(members, now_unhappy, c.satisfaction, c.satisfaction_before, c.failed, c.price_rise,

@@ -47,7 +47,7 @@ def run(market) -> None:
                                         c.poorly_served, market.firm_quality, market.firm_failure_rate, log_part,
                                         cos_part, p.quality_noise, c.failed, c.failures, c.experience,
                                         market.streams.key("failure", month), market.n_firms)
-        market.tally.add_by_firm("service_failures", np.arange(market.n_firms), weights=failures)
+        market.tally.add_per_firm("service_failures", failures)
     else:
         _serve_the_month(market, members, market.streams.normal("quality", month, members))
     market.for_each_policy("shape_experience", members)
