@@ -375,8 +375,8 @@ def hear(attitude, told_positive, good_listener, good_about, good_weight, bad_li
         answered_positive[good_listener[m], good_about[m]] += good_weight[m]
     signal = np.empty((n, n_firms))
     # one flat loop over (person, firm): the compiler runs it several at a time (same bits, lane by lane)
-    mood, told, answered, told_badly = attitude.ravel(), told_positive.ravel(), answered_positive.ravel(), heard_negative.ravel()
-    signal_of = signal.ravel()
+    mood, told, answered = attitude.ravel(), told_positive.ravel(), answered_positive.ravel()
+    told_badly, signal_of = heard_negative.ravel(), signal.ravel()
     for i in range(mood.size):
         heard_positive = told[i] + answered[i]
         moved = mood[i] * memory
@@ -588,28 +588,12 @@ def who_leaves(members, contract_end, month, lasting, passing, renewal_survival,
 
 
 @jit
-def add_defections(indptr, indices, leavers, old_firm, peer_defections, count):
-    """Add to each person's count of recent defections from firm k the number of their contacts who
-    left k this month: counted first (in `count`, zeros of peer_defections' shape, left zero again
-    for next month's call), then added once per (person, firm), as numpy adds the counts."""
-    for m in range(leavers.size):
-        for t in range(indptr[leavers[m]], indptr[leavers[m] + 1]):
-            count[indices[t], old_firm[m]] += 1
-    for m in range(leavers.size):
-        for t in range(indptr[leavers[m]], indptr[leavers[m] + 1]):
-            person, firm = indices[t], old_firm[m]
-            if count[person, firm]:
-                peer_defections[person, firm] += np.float64(count[person, firm])
-                count[person, firm] = 0
-
-
-@jit
 def after_decisions(members, reason, leaving, firm, contract_end, firm_contract_months, firm_price, penalty_months,
                     month, never, tenure, initial_firm, last_firm, left_month, loyalty, loyalty_when_left, indptr,
                     indices, peer_defections, defection_memory, count):
     """`churn.run` after the firms' last word, in place: renewals extend contracts; leavers pay their
     penalties, are counted by reason and leave (`Customers.leave`'s arrays, not the policies'
-    states); peer defections fade and grow by the contacts who left (`add_defections`). Returns
+    states); peer defections fade and grow by the contacts who left (`churn.add_defections`). Returns
     the leavers, their old firms, the penalties per firm and the churned counts (reason x firm)."""
     n_firms = firm_price.size
     leavers, old_firm = np.empty(members.size, np.int64), np.empty(members.size, np.int64)

@@ -205,13 +205,9 @@ def switch(market, leavers: np.ndarray, old_firm: np.ndarray, destination: np.nd
 
 
 def add_defections(market, leavers: np.ndarray, old_firm: np.ndarray) -> None:
-    """Each person's count of recent defections from firm k grows by their contacts who just left k."""
+    """Each person's count of recent defections from firm k grows by their contacts who just left
+    k (numpy; compiled, it is part of `kernels.after_decisions`)."""
     c, net = market.customers, market.network
-    fast = compiled.kernels()
-    if fast is not None and not net.complete:  # the same sums, touching only the leavers' contacts
-        fast.add_defections(net.indptr, net.indices, leavers, old_firm.astype(np.int64), c.peer_defections,
-                            _defection_counts(market))
-        return
     for k in np.unique(old_firm):  # loop over firms, not people
         left = np.zeros(c.n, bool)
         left[leavers[old_firm == k]] = True
