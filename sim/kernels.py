@@ -280,12 +280,11 @@ def defended(indptr, indices, firm, loyalty, loyal_above, speaker, listener, abo
     """Per negative message: 1 if the listener has a loyal customer of the firm talked about among
     their contacts other than the speaker, else 0 (the network version of `_defended`)."""
     if about.size * (indices.size / max(firm.size, 1)) * 8 > firm.size:
-        # many contacts to look at (a big market's month): whom each person is loyal to, in one
-        # pass, then a byte or two a contact instead of a firm and a loyalty read at random
-        loyal_to = np.empty(firm.size, firm.dtype)
-        for person in range(firm.size):
-            loyal_to[person] = firm[person] if loyalty[person] >= loyal_above else -1
-        return _defended_by(indptr, indices, loyal_to, speaker, listener, about)
+        # many contacts to look at (a big market's month): who is a loyal customer of each firm
+        # talked about, a bit a person (a million people in 125 kB), then one bit a contact
+        # instead of a firm and a loyalty read at random
+        return _defended_by(indptr, indices, _loyal_bits(firm, loyalty, loyal_above, about.max() + 1), speaker,
+                            listener, about)
     out = np.zeros(about.size)
     for m in range(about.size):
         person, talked_about = listener[m], about[m]
@@ -300,15 +299,35 @@ def defended(indptr, indices, firm, loyalty, loyal_above, speaker, listener, abo
 
 
 @jit
-def _defended_by(indptr, indices, loyal_to, speaker, listener, about):
-    """`defended` given whom each person is loyal to (their firm, or -1: firms talked about are >= 0)."""
+def _loyal_bits(firm, loyalty, loyal_above, n_firms):
+    """Per firm, a bit per person: a loyal customer of that firm (person p is bit p % 8 of byte p // 8)."""
+    n = firm.size
+    bits = np.zeros((n_firms, (n + 7) // 8), np.uint8)
+    for k in range(n_firms):
+        for byte in range(bits.shape[1]):
+            packed = 0
+            for bit in range(min(8, n - 8 * byte)):
+                person = 8 * byte + bit
+                packed |= np.int64((firm[person] == k) & (loyalty[person] >= loyal_above)) << bit
+            bits[k, byte] = packed
+    return bits
+
+
+@jit
+def _is_set(bits, k, person):
+    return (bits[k, person >> 3] >> (person & 7)) & 1
+
+
+@jit
+def _defended_by(indptr, indices, loyal_bits, speaker, listener, about):
+    """`defended` given `_loyal_bits` of the firms talked about."""
     out = np.zeros(about.size)
     for m in range(about.size):
         person, talked_about = listener[m], about[m]
         found = 0
         for t in range(indptr[person], indptr[person + 1]):
-            found += loyal_to[indices[t]] == talked_about
-        others = np.float64(found) - (1.0 if loyal_to[speaker[m]] == talked_about else 0.0)
+            found += _is_set(loyal_bits, talked_about, indices[t])
+        others = np.float64(found) - (1.0 if _is_set(loyal_bits, talked_about, speaker[m]) else 0.0)
         out[m] = min(max(others, 0.0), 1.0)
     return out
 
