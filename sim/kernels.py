@@ -406,6 +406,53 @@ def hear(attitude, told_positive, good_listener, good_about, good_weight, bad_li
 
 
 @jit
+def hear_touched(attitude, told_positive, answered, told_badly, good_listener, good_about, good_weight, bad_listener,
+                 bad_about, bad_weight, more_bad_listener, more_bad_about, more_bad_weight, memory, positive_weight,
+                 negative_weight, signal_unit):
+    """`hear`, with the answers' and the bad news' sums in `answered` and `told_badly`, which come
+    zero and are left zero: the flat loop reads neither (their +0.0 is written as a constant, the
+    same arithmetic), and the few people they reach are computed again from their attitudes
+    before the month. Same bits as `hear`."""
+    n_firms = attitude.shape[1]
+    mood, told, answered_of, told_badly_of = attitude.ravel(), told_positive.ravel(), answered.ravel(), told_badly.ravel()
+    touched = np.empty(bad_listener.size + more_bad_listener.size + good_listener.size, np.int64)
+    for m in range(bad_listener.size):
+        touched[m] = bad_listener[m] * n_firms + bad_about[m]
+    for m in range(more_bad_listener.size):
+        touched[bad_listener.size + m] = more_bad_listener[m] * n_firms + more_bad_about[m]
+    for m in range(good_listener.size):
+        touched[bad_listener.size + more_bad_listener.size + m] = good_listener[m] * n_firms + good_about[m]
+    before = np.empty(touched.size)
+    for j in range(touched.size):
+        before[j] = mood[touched[j]]
+    for m in range(bad_listener.size):  # summed in `hear`'s order
+        told_badly_of[bad_listener[m] * n_firms + bad_about[m]] += bad_weight[m]
+    for m in range(more_bad_listener.size):
+        told_badly_of[more_bad_listener[m] * n_firms + more_bad_about[m]] += more_bad_weight[m]
+    for m in range(good_listener.size):
+        answered_of[good_listener[m] * n_firms + good_about[m]] += good_weight[m]
+    signal = np.empty(attitude.shape)
+    signal_of = signal.ravel()
+    for i in range(mood.size):  # as `hear` where no answer and no bad news was heard
+        heard_positive = told[i] + 0.0
+        moved = mood[i] * memory
+        moved += positive_weight * heard_positive - negative_weight * 0.0
+        mood[i] = min(max(moved, -1.0), 1.0)
+        signal_of[i] = heard_positive / signal_unit
+    for j in range(touched.size):  # where some were: from the attitude before the month
+        i = touched[j]
+        heard_positive = told[i] + answered_of[i]
+        moved = before[j] * memory
+        moved += positive_weight * heard_positive - negative_weight * told_badly_of[i]
+        mood[i] = min(max(moved, -1.0), 1.0)
+        signal_of[i] = heard_positive / signal_unit
+    for j in range(touched.size):
+        answered_of[touched[j]] = 0.0
+        told_badly_of[touched[j]] = 0.0
+    return signal
+
+
+@jit
 def listeners_by_firm(listener, about, n_people, n_firms):
     """Per firm, how many distinct people heard bad news about it (each listener once per firm)."""
     seen = np.zeros(n_people * n_firms, np.bool_)
@@ -432,11 +479,14 @@ def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_caus
                         reach_high, referral_reach, asked_contacts, loyal_above, delighted_above, satisfied_above,
                         dissatisfied_below, referral_probability, break_below, imitation, signal_unit,
                         defence_damping, asked_weight, memory, positive_weight, negative_weight, reach_key,
-                        listeners_key, refers_key, referral_key, shops_key, asked_key):
+                        listeners_key, refers_key, referral_key, shops_key, asked_key, told_positive, answered,
+                        told_badly):
     """The whole of `word_of_mouth.run` on a network without second-hand news, with uniform reach:
     the kernels above in the phase's order, and the numpy glue between them as loops in the same
     order (same bits). Updates attitudes and `last_referral` in place; returns the referral signal
-    and the month's counts (a row per WORD_OF_MOUTH_EVENTS, a column per firm)."""
+    and the month's counts (a row per WORD_OF_MOUTH_EVENTS, a column per firm). `told_positive`,
+    `answered` and `told_badly` are (person x firm) sums kept from month to month: they come zero
+    and are left zero (only the entries messages reach are touched)."""
     n, n_firms = attitude.shape
     counts = np.zeros((13, n_firms))
 
@@ -472,13 +522,13 @@ def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_caus
     advocates = referring(firm, satisfaction, loyalty, delighted_above, loyal_above, referral_probability, refers_key)
     for i in range(advocates.size):
         last_referral[advocates[i]] = month
-    sender, told, told_strong = sample_contacts(indptr, indices, strong, advocates,
-                                                np.full(advocates.size, referral_reach, np.int64), referral_key)
-    told_positive = np.zeros((n, n_firms))
+    sender, referred, referred_strong = sample_contacts(indptr, indices, strong, advocates,
+                                                       np.full(advocates.size, referral_reach, np.int64), referral_key)
+    referred_about = np.empty(sender.size, np.int64)
     for m in range(sender.size):  # np.bincount's order
-        k = firm[advocates[sender[m]]]
+        k = referred_about[m] = firm[advocates[sender[m]]]
         counts[6, k] += 1.0
-        told_positive[told[m], k] += tie_weight[np.int64(told_strong[m])]
+        told_positive[referred[m], k] += tie_weight[np.int64(referred_strong[m])]
 
     # asked: those about to decide ask a few contacts; the customers among them answer by mood
     if asked_contacts > 0:
@@ -515,9 +565,11 @@ def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_caus
     warning_weight = np.empty(n_bad)
     for m in range(n_bad):
         warning_weight[m] = bad_answer_weight[m] * (1.0 - defence_damping * warned[m])
-    signal = hear(attitude, told_positive, good_asker[:n_good], good_about[:n_good], good_weight[:n_good], listener,
-                  about, bad_weight, bad_asker[:n_bad], bad_about[:n_bad], warning_weight, memory, positive_weight,
-                  negative_weight, signal_unit)
+    signal = hear_touched(attitude, told_positive, answered, told_badly, good_asker[:n_good], good_about[:n_good],
+                          good_weight[:n_good], listener, about, bad_weight, bad_asker[:n_bad], bad_about[:n_bad],
+                          warning_weight, memory, positive_weight, negative_weight, signal_unit)
+    for m in range(referred.size):  # the referrals' sums back to zero for next month
+        told_positive[referred[m], referred_about[m]] = 0.0
     return signal, counts
 
 
