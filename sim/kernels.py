@@ -384,25 +384,9 @@ def hear(attitude, told_positive, good_listener, good_about, good_weight, bad_li
     """Attitudes fade and move with the month's weighted messages, in place; returns the referral
     signal (positive messages heard / `signal_unit`). Messages are summed in the order numpy's
     bincounts sum them: bad news as told then as answered, good answers apart from the referrals."""
-    n, n_firms = attitude.shape
-    heard_negative, answered_positive = np.zeros((n, n_firms)), np.zeros((n, n_firms))
-    for m in range(bad_listener.size):
-        heard_negative[bad_listener[m], bad_about[m]] += bad_weight[m]
-    for m in range(more_bad_listener.size):
-        heard_negative[more_bad_listener[m], more_bad_about[m]] += more_bad_weight[m]
-    for m in range(good_listener.size):
-        answered_positive[good_listener[m], good_about[m]] += good_weight[m]
-    signal = np.empty((n, n_firms))
-    # one flat loop over (person, firm): the compiler runs it several at a time (same bits, lane by lane)
-    mood, told, answered = attitude.ravel(), told_positive.ravel(), answered_positive.ravel()
-    told_badly, signal_of = heard_negative.ravel(), signal.ravel()
-    for i in range(mood.size):
-        heard_positive = told[i] + answered[i]
-        moved = mood[i] * memory
-        moved += positive_weight * heard_positive - negative_weight * told_badly[i]
-        mood[i] = min(max(moved, -1.0), 1.0)
-        signal_of[i] = heard_positive / signal_unit
-    return signal
+    return hear_touched(attitude, told_positive, np.zeros(attitude.shape), np.zeros(attitude.shape), good_listener,
+                        good_about, good_weight, bad_listener, bad_about, bad_weight, more_bad_listener,
+                        more_bad_about, more_bad_weight, memory, positive_weight, negative_weight, signal_unit)
 
 
 @jit
@@ -410,9 +394,10 @@ def hear_touched(attitude, told_positive, answered, told_badly, good_listener, g
                  bad_about, bad_weight, more_bad_listener, more_bad_about, more_bad_weight, memory, positive_weight,
                  negative_weight, signal_unit):
     """`hear`, with the answers' and the bad news' sums in `answered` and `told_badly`, which come
-    zero and are left zero: the flat loop reads neither (their +0.0 is written as a constant, the
-    same arithmetic), and the few people they reach are computed again from their attitudes
-    before the month. Same bits as `hear`."""
+    zero and are left zero. The flat loop over (person, firm) reads neither: it computes everyone
+    as if they heard no answer and no bad news (their +0.0 written as a constant, the same
+    arithmetic as numpy's with zeros there); the few people messages reached are then computed
+    again from their attitudes before the month."""
     n_firms = attitude.shape[1]
     mood, told, answered_of, told_badly_of = attitude.ravel(), told_positive.ravel(), answered.ravel(), told_badly.ravel()
     touched = np.empty(bad_listener.size + more_bad_listener.size + good_listener.size, np.int64)
