@@ -99,13 +99,13 @@ class Customers:
     def join(self, people: np.ndarray, firm: np.ndarray, channel, month: int, market) -> None:
         """People start a relationship with `firm` (array or scalar) this month."""
         p = market.parameters
-        referred, usual = 0.5 * p.initial_loyalty_mean + p.referred_loyalty_bonus, 0.5 * p.initial_loyalty_mean
+        referred = min(max(0.5 * p.initial_loyalty_mean + p.referred_loyalty_bonus, 0.0), 1.0)
+        usual = min(max(0.5 * p.initial_loyalty_mean, 0.0), 1.0)
         fast = compiled.kernels()
         if fast is not None:  # the same arrays in one compiled pass
             people = np.asarray(people, np.int64)
             fast.join(people, _per_person(firm, people.size), _per_person(channel, people.size), month,
-                      market.firm_quality, market.firm_contract_months, NEVER, min(max(referred, 0.0), 1.0),
-                      min(max(usual, 0.0), 1.0),
+                      market.firm_quality, market.firm_contract_months, NEVER, referred, usual,
                       self.firm, self.tenure, self.channel, self.contract_end, self.expectation, self.satisfaction,
                       self.temperament, self.loyalty, self.failures, self.grievance, self.last_referral)
             self.reset_states(people, "on_join")
@@ -119,8 +119,7 @@ class Customers:
         # new customers expect what the firm is known for, and start from their own temperament
         self.expectation[people] = quality
         self.satisfaction[people] = self.temperament[people]
-        self.loyalty[people] = np.where(np.asarray(channel) == REFERRAL, min(max(referred, 0.0), 1.0),
-                                        min(max(usual, 0.0), 1.0))
+        self.loyalty[people] = np.where(np.asarray(channel) == REFERRAL, referred, usual)
         self.failures[people] = 0
         self.grievance[people] = 0.0
         self.last_referral[people] = NEVER

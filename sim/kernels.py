@@ -390,6 +390,15 @@ def hear(attitude, told_positive, good_listener, good_about, good_weight, bad_li
 
 
 @jit
+def _heard(attitude, told_positive, answered, told_badly, memory, positive_weight, negative_weight, signal_unit):
+    """One (person, firm)'s attitude after the month's messages, and their referral signal."""
+    heard_positive = told_positive + answered
+    moved = attitude * memory
+    moved += positive_weight * heard_positive - negative_weight * told_badly
+    return min(max(moved, -1.0), 1.0), heard_positive / signal_unit
+
+
+@jit
 def hear_touched(attitude, told_positive, answered, told_badly, good_listener, good_about, good_weight, bad_listener,
                  bad_about, bad_weight, more_bad_listener, more_bad_about, more_bad_weight, memory, positive_weight,
                  negative_weight, signal_unit):
@@ -399,7 +408,8 @@ def hear_touched(attitude, told_positive, answered, told_badly, good_listener, g
     arithmetic as numpy's with zeros there); the few people messages reached are then computed
     again from their attitudes before the month."""
     n_firms = attitude.shape[1]
-    mood, told, answered_of, told_badly_of = attitude.ravel(), told_positive.ravel(), answered.ravel(), told_badly.ravel()
+    mood, told = attitude.ravel(), told_positive.ravel()
+    answered_of, told_badly_of = answered.ravel(), told_badly.ravel()
     touched = np.empty(bad_listener.size + more_bad_listener.size + good_listener.size, np.int64)
     for m in range(bad_listener.size):
         touched[m] = bad_listener[m] * n_firms + bad_about[m]
@@ -418,19 +428,13 @@ def hear_touched(attitude, told_positive, answered, told_badly, good_listener, g
         answered_of[good_listener[m] * n_firms + good_about[m]] += good_weight[m]
     signal = np.empty(attitude.shape)
     signal_of = signal.ravel()
-    for i in range(mood.size):  # as `hear` where no answer and no bad news was heard
-        heard_positive = told[i] + 0.0
-        moved = mood[i] * memory
-        moved += positive_weight * heard_positive - negative_weight * 0.0
-        mood[i] = min(max(moved, -1.0), 1.0)
-        signal_of[i] = heard_positive / signal_unit
+    for i in range(mood.size):  # as if no answer and no bad news was heard
+        mood[i], signal_of[i] = _heard(mood[i], told[i], 0.0, 0.0, memory, positive_weight, negative_weight,
+                                       signal_unit)
     for j in range(touched.size):  # where some were: from the attitude before the month
         i = touched[j]
-        heard_positive = told[i] + answered_of[i]
-        moved = before[j] * memory
-        moved += positive_weight * heard_positive - negative_weight * told_badly_of[i]
-        mood[i] = min(max(moved, -1.0), 1.0)
-        signal_of[i] = heard_positive / signal_unit
+        mood[i], signal_of[i] = _heard(before[j], told[i], answered_of[i], told_badly_of[i], memory, positive_weight,
+                                       negative_weight, signal_unit)
     for j in range(touched.size):
         answered_of[touched[j]] = 0.0
         told_badly_of[touched[j]] = 0.0
@@ -456,6 +460,8 @@ WORD_OF_MOUTH_EVENTS = ("messages_negative", "messages_negative_failure", "messa
                         "messages_negative_price", "messages_negative_contact", "messages_relayed",
                         "messages_positive", "messages_defended", "answers_positive", "answers_neutral",
                         "answers_negative", "negative_talkers", "negative_listeners")
+(_NEGATIVE, _FIRST_CAUSE, _RELAYED, _POSITIVE, _DEFENDED, _ANSWERS_POSITIVE, _ANSWERS_NEUTRAL, _ANSWERS_NEGATIVE,
+ _TALKERS, _LISTENERS) = 0, 1, 5, 6, 7, 8, 9, 10, 11, 12  # their rows (the causes in CAUSES' order from 1)
 
 
 @jit
@@ -473,7 +479,7 @@ def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_caus
     `answered` and `told_badly` are (person x firm) sums kept from month to month: they come zero
     and are left zero (only the entries messages reach are touched)."""
     n, n_firms = attitude.shape
-    counts = np.zeros((13, n_firms))
+    counts = np.zeros((len(WORD_OF_MOUTH_EVENTS), n_firms))
 
     # negative talk by this month's newly dissatisfied customers
     talkers = np.empty(n, np.int64)
@@ -486,22 +492,22 @@ def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_caus
     for i in range(n_talkers):  # Streams.integers
         reach[i] = reach_low + min(np.int64(keyed_uniform(talkers[i], reach_key) * (reach_high - reach_low + 1)),
                                    reach_high - reach_low)
-        counts[11, firm[talkers[i]]] += 1.0
+        counts[_TALKERS, firm[talkers[i]]] += 1.0
     sender, listener, by_strong = sample_contacts(indptr, indices, strong, talkers, reach, listeners_key)
     speaker, about = np.empty(sender.size, np.int64), np.empty(sender.size, np.int64)
     for m in range(sender.size):
         speaker[m] = talkers[sender[m]]
         about[m] = firm[speaker[m]]
-        counts[0, about[m]] += 1.0
+        counts[_NEGATIVE, about[m]] += 1.0
         cause = talk_cause[speaker[m]]
         if 0 <= cause < 4:
-            counts[1 + cause, about[m]] += 1.0
+            counts[_FIRST_CAUSE + cause, about[m]] += 1.0
     shielded = defended(indptr, indices, firm, loyalty, loyal_above, speaker, listener, about)
     bad_weight = np.empty(sender.size)
     for m in range(sender.size):
         bad_weight[m] = tie_weight[np.int64(by_strong[m])] * (1.0 - defence_damping * shielded[m])
-        counts[7, about[m]] += shielded[m]
-    counts[12] = listeners_by_firm(listener, about, n, n_firms)
+        counts[_DEFENDED, about[m]] += shielded[m]
+    counts[_LISTENERS] = listeners_by_firm(listener, about, n, n_firms)
 
     # referrals by the delighted and loyal
     advocates = referring(firm, satisfaction, loyalty, delighted_above, loyal_above, referral_probability, refers_key)
@@ -512,7 +518,7 @@ def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_caus
     referred_about = np.empty(sender.size, np.int64)
     for m in range(sender.size):  # np.bincount's order
         k = referred_about[m] = firm[advocates[sender[m]]]
-        counts[6, k] += 1.0
+        counts[_POSITIVE, k] += 1.0
         told_positive[referred[m], k] += tie_weight[np.int64(referred_strong[m])]
 
     # asked: those about to decide ask a few contacts; the customers among them answer by mood
@@ -535,16 +541,16 @@ def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_caus
             continue
         weight = asked_weight * tie_weight[np.int64(contact_strong[m])]
         if satisfaction[contact[m]] >= satisfied_above:
-            counts[8, k] += 1.0
+            counts[_ANSWERS_POSITIVE, k] += 1.0
             good_asker[n_good], good_about[n_good], good_weight[n_good] = asking[sender[m]], k, weight
             n_good += 1
         elif satisfaction[contact[m]] < dissatisfied_below:
-            counts[10, k] += 1.0
+            counts[_ANSWERS_NEGATIVE, k] += 1.0
             bad_answerer[n_bad], bad_asker[n_bad], bad_about[n_bad] = contact[m], asking[sender[m]], k
             bad_answer_weight[n_bad] = weight
             n_bad += 1
         else:
-            counts[9, k] += 1.0
+            counts[_ANSWERS_NEUTRAL, k] += 1.0
     warned = defended(indptr, indices, firm, loyalty, loyal_above, bad_answerer[:n_bad], bad_asker[:n_bad],
                       bad_about[:n_bad])
     warning_weight = np.empty(n_bad)

@@ -92,6 +92,7 @@ class Market(mesa.Model):
         policy_states = declared_states(part for plugins in self._plugins for part in plugins)
         self.policies_on = False
         self._any_plugins = any(self._plugins)
+        self._kept_zeros: dict[str, np.ndarray] = {}  # kept_zeros' arrays, by name
 
         allocation.keep_freed_arrays(p.n_people)  # millions of people: reuse freed arrays (sim.allocation)
         shared = _warmed.key(self) if share_warm_up else None
@@ -187,6 +188,15 @@ class Market(mesa.Model):
     def policies_of(self, firm: int) -> tuple:
         """What firm `firm` runs now: its shared parts, then its policies (none during the warm-up)."""
         return self._plugins[firm] if self.policies_on else ()
+
+    def kept_zeros(self, name: str, shape: tuple, dtype=float) -> np.ndarray:
+        """A scratch array of zeros kept on the market from month to month: a compiled phase sums
+        into it and leaves it zero again, as fresh zeros each month cost more than the sums at a
+        million people. Made at first use (and again if the shape changed)."""
+        kept = self._kept_zeros.get(name)
+        if kept is None or kept.shape != shape:
+            kept = self._kept_zeros[name] = np.zeros(shape, dtype)
+        return kept
 
     @property
     def warming_up(self) -> bool:

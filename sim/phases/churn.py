@@ -183,7 +183,7 @@ def _after_decisions_compiled(market, fast, members, reason, leaving) -> None:
         members, reason, leaving, c.firm, c.contract_end, market.firm_contract_months, market.firm_price,
         p.contract_break_penalty_months, market.month, NEVER, c.tenure, c.initial_firm, c.last_firm, c.left_month,
         c.loyalty, c.loyalty_when_left, net.indptr, net.indices, c.peer_defections, p.peer_defection_memory,
-        _defection_counts(market))
+        market.kept_zeros("defections counted", c.peer_defections.shape, np.int32))
     market.ledger.earn_per_firm("penalties", penalties)
     market.tally.add_rows(CHURNED, churned)
     c.reset_states(leavers, "on_leave")
@@ -212,16 +212,6 @@ def add_defections(market, leavers: np.ndarray, old_firm: np.ndarray) -> None:
         left = np.zeros(c.n, bool)
         left[leavers[old_firm == k]] = True
         c.peer_defections[:, k] += net.count_among_contacts(left)
-
-
-def _defection_counts(market) -> np.ndarray:
-    """The compiled sums' counts: zeros kept from month to month (the kernel leaves them zero), as
-    fresh ones each month cost more than the sums at a million people."""
-    shape = market.customers.peer_defections.shape
-    counts = getattr(market, "_defection_counts", None)
-    if counts is None or counts.shape != shape:
-        counts = market._defection_counts = np.zeros(shape, np.int32)
-    return counts
 
 
 def choose_destination(market, leavers: np.ndarray, old_firm: np.ndarray) -> np.ndarray:

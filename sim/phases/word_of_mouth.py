@@ -257,19 +257,10 @@ def _run_compiled(market, fast, tie_weight: np.ndarray) -> None:
         p.imitation, signal_unit(market), p.defence_damping, p.asked_weight, p.attitude_memory,
         p.positive_message_weight, p.negative_message_weight, key("negative_reach", month),
         key("negative_listeners", month), key("refers", month), key("referral_listeners", month),
-        key("shops", month), key("asked_contacts", month), *_sums_kept(market))
+        key("shops", month), key("asked_contacts", month),
+        *(market.kept_zeros(f"{heard} heard", c.attitude.shape) for heard in ("referrals", "answers", "bad news")))
     market.tally.add_rows(fast.WORD_OF_MOUTH_EVENTS, counts)
 
-
-def _sums_kept(market) -> tuple:
-    """The compiled month's (person x firm) sums of referrals, answers and bad news heard: zeros
-    kept from month to month (the kernel leaves them zero), as zeroing three fresh ones each month
-    costs more than the messages at a million people."""
-    shape = market.customers.attitude.shape
-    sums = getattr(market, "_word_of_mouth_sums", None)
-    if sums is None or sums[0].shape != shape:
-        sums = market._word_of_mouth_sums = tuple(np.zeros(shape) for _ in range(3))
-    return sums
 
 
 def hear(market, told_positive: np.ndarray, answered_well: tuple, told_badly: tuple, answered_badly: tuple) -> None:
