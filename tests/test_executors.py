@@ -14,7 +14,7 @@ import pytest
 
 from sim.cli import main
 from sim.experiments import RunFolder, executors, sweep
-from sim.experiments.runner import SerialExecutor, execute
+from sim.experiments.runner import SerialExecutor, execute, simulate
 from sim.scenario import Scenario, InputError
 
 distributed = pytest.importorskip("distributed")
@@ -32,6 +32,13 @@ def tiny_sweep(points=3, replications=2) -> Scenario:
             {"name": "recover", "add": [{"kind": "ServiceRecovery", "effort": 0.5}]}]},
         "sweep": {"parameters": {"firms.Telco.failure_rate": [round(0.02 + 0.02 * i, 3) for i in range(points)]}},
     })
+
+
+def simulate_slowly(task):
+    """A run slow enough that the workers are still busy when a test looks at them: the tiny
+    markets alone finish in milliseconds, so every run in flight can be done by then."""
+    time.sleep(0.25)
+    return simulate(task)
 
 
 def same_files(a: Path, b: Path):
@@ -152,7 +159,7 @@ def test_a_worker_killed_mid_sweep_loses_nothing(serial, cluster, tmp_path):
 
     out = tmp_path / "killed"
     folder = RunFolder.create(sweep.design(tiny_sweep(points=4)), out)
-    execute(folder, executor, progress=False, on_saved=kill_a_busy_worker)
+    execute(folder, executor, progress=False, fn=simulate_slowly, on_saved=kill_a_busy_worker)
     sweep.finalize(folder)
     assert killed["keys"], "the killed worker was running runs"
     assert not psutil.pid_exists(killed["pid"]) or psutil.Process(killed["pid"]).status() == psutil.STATUS_ZOMBIE
