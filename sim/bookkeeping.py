@@ -101,6 +101,10 @@ class Ledger:
         _book(self.revenue, category, "revenues")[:] += np.bincount(firms.astype(np.int64), weights=amounts,
                                                                     minlength=self.n_firms)
 
+    def charge_per_firm(self, category: str, amounts: np.ndarray) -> None:
+        """Cost of `category`, an amount per firm."""
+        _book(self.cost, category, "costs")[:] += amounts
+
     def earn_per_firm(self, category: str, amounts: np.ndarray) -> None:
         """Revenue of `category`, an amount per firm."""
         _book(self.revenue, category, "revenues")[:] += amounts

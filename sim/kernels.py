@@ -783,6 +783,19 @@ def join(people, new_firm, new_channel, month, firm_quality, firm_contract_month
         last_referral[person] = never
 
 
+# --- accounting (sim.phases.accounting) ---
+@jit
+def subscriptions(members, firm, firm_price, unit_cost_share):
+    """Per firm, the month's subscriptions (each member pays their firm's price) and cost to serve
+    (`unit_cost_share` x that price), added member by member in order, as np.bincount adds."""
+    revenue, cost = np.zeros(firm_price.size), np.zeros(firm_price.size)
+    for person in members:
+        k = firm[person]
+        revenue[k] += firm_price[k]
+        cost[k] += unit_cost_share * firm_price[k]
+    return revenue, cost
+
+
 # --- the monthly metrics (sim.metrics) ---
 @jit
 def customers_by_firm(firm, n_firms):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import compiled
 from ..bookkeeping import monthly_discount_rate
 
 
@@ -20,9 +21,15 @@ def run(market) -> None:
         return
     c, p, month, ledger = market.customers, market.parameters, market.month, market.ledger
     members = c.members()
-    firm = c.firm[members]
-    price = market.firm_price[firm]
-    ledger.earn_by_firm("subscriptions", firm, price)
-    ledger.charge_by_firm("service", firm, p.unit_cost_share * price)
+    fast = compiled.kernels()
+    if fast is not None:  # the same sums in one compiled pass (sim.kernels.subscriptions)
+        revenue, cost = fast.subscriptions(members, c.firm, market.firm_price, p.unit_cost_share)
+        ledger.earn_per_firm("subscriptions", revenue)
+        ledger.charge_per_firm("service", cost)
+    else:
+        firm = c.firm[members]
+        price = market.firm_price[firm]
+        ledger.earn_by_firm("subscriptions", firm, price)
+        ledger.charge_by_firm("service", firm, p.unit_cost_share * price)
     market.for_each_policy("settle_month", members)
     ledger.close_month(month, monthly_discount_rate(p.discount_rate))
