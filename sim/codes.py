@@ -1,5 +1,5 @@
 """The codes in the people's arrays: no firm, no month, moods, channels of joining, causes of
-dissatisfaction. Apart from `sim.customers` so that the compiled kernels (`sim.kernels`), which
+dissatisfaction, reasons to decide about leaving. Apart from `sim.customers` so that the compiled kernels (`sim.kernels`), which
 the customers' arrays call, can read them without importing the arrays' module back."""
 
 from __future__ import annotations
@@ -23,3 +23,8 @@ CHANNELS = ("initial", "advertising", "referral", "win_back")
 FAILURE, QUALITY, PRICE, CONTACT = 0, 1, 2, 3
 CAUSES = ("failure", "quality", "price", "contact")
 NO_CAUSE = -1
+
+# Why a customer decides this month whether to stay (`sim.phases.churn`): their contract ends now,
+# they are under contract and may break it, or they have no contract
+RENEWAL, CONTRACT_BREAK, NO_CONTRACT = 0, 1, 2
+REASONS = ("renewal", "contract_break", "no_contract")

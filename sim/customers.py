@@ -105,7 +105,7 @@ class Customers:
         if fast is not None:  # the same arrays in one compiled pass
             people = np.asarray(people, np.int64)
             fast.join(people, _per_person(firm, people.size), _per_person(channel, people.size), month,
-                      market.firm_quality, market.firm_contract_months, NEVER, referred, usual,
+                      market.firm_quality, market.firm_contract_months, referred, usual,
                       self.firm, self.tenure, self.channel, self.contract_end, self.expectation, self.satisfaction,
                       self.temperament, self.loyalty, self.failures, self.grievance, self.last_referral)
             self.reset_states(people, "on_join")

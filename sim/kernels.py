@@ -37,7 +37,10 @@ import numba
 import numpy as np
 
 # the engine's codes (numba reads module-level integers as constants)
-from .codes import ADVERTISING, CONTACT, FAILURE, NO_CAUSE, PRICE, QUALITY, REFERRAL
+from .codes import (ADVERTISING, CAUSES, CONTACT, CONTRACT_BREAK, FAILURE, NEVER, NO_CAUSE, NO_CONTRACT, NO_FIRM,
+                    PRICE, QUALITY, REFERRAL, RENEWAL)
+
+N_CAUSES = len(CAUSES)
 
 jit = numba.njit(cache=True, nogil=True)
 
@@ -500,7 +503,7 @@ def word_of_mouth_month(indptr, indices, strong, firm, talks_negative, talk_caus
         about[m] = firm[speaker[m]]
         counts[_NEGATIVE, about[m]] += 1.0
         cause = talk_cause[speaker[m]]
-        if 0 <= cause < 4:
+        if 0 <= cause < N_CAUSES:
             counts[_FIRST_CAUSE + cause, about[m]] += 1.0
     shielded = defended(indptr, indices, firm, loyalty, loyal_above, speaker, listener, about)
     bad_weight = np.empty(sender.size)
@@ -624,8 +627,7 @@ def renewal_terms(members, contract_end, firm, firm_contract_months, month, last
 @jit
 def who_leaves(members, contract_end, month, lasting, passing, renewal_survival, satisfaction, break_probability,
                break_below, key):
-    """Each member's reason to decide (its index in `churn.REASONS`; importing churn's names here
-    would close an import cycle) and whether they leave (a keyed draw below the chance for that
+    """Each member's reason to decide (RENEWAL, CONTRACT_BREAK or NO_CONTRACT) and whether they leave (a keyed draw below the chance for that
     reason), as `churn.run`'s numpy expressions. `renewal_survival` holds (1 - lasting) ** contract months for the members at
     renewal, in order (numpy's power)."""
     reason = np.empty(members.size, np.int64)
@@ -635,15 +637,15 @@ def who_leaves(members, contract_end, month, lasting, passing, renewal_survival,
     for i in range(members.size):
         person = members[i]
         if contract_end[person] == month:
-            reason[i] = 0  # churn.REASONS[0]: renewal
+            reason[i] = RENEWAL
             passing_now = 1.0 - min(1.0, lasting[i] * (passing[i] - 1.0))
             probability = 1.0 - renewal_survival[at_renewal] * passing_now
             at_renewal += 1
         elif contract_end[person] > month:
-            reason[i] = 1  # contract_break
+            reason[i] = CONTRACT_BREAK
             probability = break_probability * (1.0 if satisfaction[person] < break_below else 0.0)
         else:
-            reason[i] = 2  # no_contract
+            reason[i] = NO_CONTRACT
             probability = min(1.0, lasting[i] * passing[i])
         leaving[i] = draw[i] < probability
     return reason, leaving
@@ -651,7 +653,7 @@ def who_leaves(members, contract_end, month, lasting, passing, renewal_survival,
 
 @jit
 def after_decisions(members, reason, leaving, firm, contract_end, firm_contract_months, firm_price, penalty_months,
-                    month, never, tenure, initial_firm, last_firm, left_month, loyalty, loyalty_when_left, indptr,
+                    month, tenure, initial_firm, last_firm, left_month, loyalty, loyalty_when_left, indptr,
                     indices, peer_defections, defection_memory, count):
     """`churn.run` after the firms' last word, in place: renewals extend contracts; leavers pay their
     penalties, are counted by reason and leave (`Customers.leave`'s arrays, not the policies'
@@ -668,9 +670,9 @@ def after_decisions(members, reason, leaving, firm, contract_end, firm_contract_
             leavers[n_leavers], old_firm[n_leavers] = person, k
             n_leavers += 1
             churned[reason[i], k] += 1.0
-            if reason[i] == 1:  # churn.REASONS[1], contract_break: the penalty, in np.bincount's order
+            if reason[i] == CONTRACT_BREAK:  # the penalty, in np.bincount's order
                 penalties[k] += min(contract_end[person] - month, penalty_months) * firm_price[k]
-        elif reason[i] == 0:  # renewal
+        elif reason[i] == RENEWAL:
             contract_end[person] += firm_contract_months[firm[person]]
     leavers, old_firm = leavers[:n_leavers], old_firm[:n_leavers]
     for m in range(n_leavers):  # Customers.leave
@@ -678,9 +680,9 @@ def after_decisions(members, reason, leaving, firm, contract_end, firm_contract_
         last_firm[person] = firm[person]
         left_month[person] = month
         loyalty_when_left[person] = loyalty[person]
-        firm[person] = -1
-        initial_firm[person] = -1
-        contract_end[person] = never
+        firm[person] = NO_FIRM
+        initial_firm[person] = NO_FIRM
+        contract_end[person] = NEVER
         tenure[person] = 0
     for m in range(n_leavers):  # each person's contacts who just left firm k, counted
         for t in range(indptr[leavers[m]], indptr[leavers[m] + 1]):
@@ -764,7 +766,7 @@ def joined_firms(people, hazard, heard, advertising, which_key, channel_key):
 
 
 @jit
-def join(people, new_firm, new_channel, month, firm_quality, firm_contract_months, never, referred_loyalty,
+def join(people, new_firm, new_channel, month, firm_quality, firm_contract_months, referred_loyalty,
          usual_loyalty, firm, tenure, channel, contract_end, expectation, satisfaction, temperament, loyalty, failures,
          grievance, last_referral):
     """`Customers.join`'s arrays (not the policies' states), in place."""
@@ -774,13 +776,13 @@ def join(people, new_firm, new_channel, month, firm_quality, firm_contract_month
         tenure[person] = 0
         channel[person] = new_channel[i]
         months = firm_contract_months[k]
-        contract_end[person] = month + months if months > 0 else never
+        contract_end[person] = month + months if months > 0 else NEVER
         expectation[person] = firm_quality[k]
         satisfaction[person] = temperament[person]
         loyalty[person] = referred_loyalty if new_channel[i] == REFERRAL else usual_loyalty
         failures[person] = 0
         grievance[person] = 0.0
-        last_referral[person] = never
+        last_referral[person] = NEVER
 
 
 # --- accounting (sim.phases.accounting) ---

@@ -10,8 +10,6 @@ profit at `discount_rate` a year, from month 0.
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import compiled
 from ..bookkeeping import monthly_discount_rate
 

@@ -26,10 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import compiled
-from ..customers import ADVERTISING, NEVER, REFERRAL
-
-RENEWAL, CONTRACT_BREAK, NO_CONTRACT = 0, 1, 2
-REASONS = ("renewal", "contract_break", "no_contract")
+from ..codes import CONTRACT_BREAK, NO_CONTRACT, REASONS, RENEWAL  # noqa: F401  (read from here too)
+from ..customers import ADVERTISING, REFERRAL
 CHURNED = tuple(f"churned_{reason}" for reason in REASONS)  # the tally's counts by reason
 
 
@@ -135,12 +133,12 @@ def decisions(market, members: np.ndarray, lasting: np.ndarray, passing: np.ndar
 def run(market) -> None:
     c, p, month = market.customers, market.parameters, market.month
     members = c.members()
-    firm = c.firm[members]
     lasting = state_hazard(market, members)
     passing = transient_multiplier(market, members)
     reason, leaving = decisions(market, members, lasting, passing)
 
     # the firm's last word: offers to those about to leave
+    firm = c.firm[members] if market.policies_act else None
     for k in range(market.n_firms if market.policies_act else 0):
         mine = np.flatnonzero(leaving & (firm == k))
         for policy in market.policies_of(k):
@@ -156,7 +154,8 @@ def run(market) -> None:
     renewing = members[~leaving & (reason == RENEWAL)]
     c.contract_end[renewing] += market.firm_contract_months[c.firm[renewing]]
 
-    leavers, old_firm, why = members[leaving], firm[leaving], reason[leaving]
+    leavers, why = members[leaving], reason[leaving]
+    old_firm = c.firm[leavers]
     breakers = why == CONTRACT_BREAK
     remaining = c.contract_end[leavers[breakers]] - month
     penalty = np.minimum(remaining, p.contract_break_penalty_months) * market.firm_price[old_firm[breakers]]
@@ -181,7 +180,7 @@ def _after_decisions_compiled(market, fast, members, reason, leaving) -> None:
     c, p, net = market.customers, market.parameters, market.network
     leavers, old_firm, penalties, churned = fast.after_decisions(
         members, reason, leaving, c.firm, c.contract_end, market.firm_contract_months, market.firm_price,
-        p.contract_break_penalty_months, market.month, NEVER, c.tenure, c.initial_firm, c.last_firm, c.left_month,
+        p.contract_break_penalty_months, market.month, c.tenure, c.initial_firm, c.last_firm, c.left_month,
         c.loyalty, c.loyalty_when_left, net.indptr, net.indices, c.peer_defections, p.peer_defection_memory,
         market.kept_zeros("defections counted", c.peer_defections.shape, np.int32))
     market.ledger.earn_per_firm("penalties", penalties)
@@ -193,7 +192,7 @@ def _after_decisions_compiled(market, fast, members, reason, leaving) -> None:
 
 def switch(market, leavers: np.ndarray, old_firm: np.ndarray, destination: np.ndarray) -> None:
     """Leavers with a destination (a competitor) join it, through a referral or advertising."""
-    c, p, month = market.customers, market.parameters, market.month
+    p, month = market.parameters, market.month
     switchers = destination >= 0
     market.tally.add_by_firm("switched_out", old_firm[switchers])
     if switchers.any():

@@ -262,7 +262,6 @@ def _run_compiled(market, fast, tie_weight: np.ndarray) -> None:
     market.tally.add_rows(fast.WORD_OF_MOUTH_EVENTS, counts)
 
 
-
 def hear(market, told_positive: np.ndarray, answered_well: tuple, told_badly: tuple, answered_badly: tuple) -> None:
     """Attitudes fade by `attitude_memory` and move with the weighted messages heard; the referral
     signal of the month is kept for acquisition. Each message set is (listener, firm, weight)."""
