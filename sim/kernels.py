@@ -627,9 +627,10 @@ def renewal_terms(members, contract_end, firm, firm_contract_months, month, last
 @jit
 def who_leaves(members, contract_end, month, lasting, passing, renewal_survival, satisfaction, break_probability,
                break_below, key):
-    """Each member's reason to decide (RENEWAL, CONTRACT_BREAK or NO_CONTRACT) and whether they leave (a keyed draw below the chance for that
-    reason), as `churn.run`'s numpy expressions. `renewal_survival` holds (1 - lasting) ** contract months for the members at
-    renewal, in order (numpy's power)."""
+    """Each member's reason to decide (RENEWAL, CONTRACT_BREAK or NO_CONTRACT) and whether they
+    leave (a keyed draw below the chance for that reason), as `churn.run`'s numpy expressions.
+    `renewal_survival` holds (1 - lasting) ** contract months for the members at renewal, in
+    order (numpy's power)."""
     reason = np.empty(members.size, np.int64)
     leaving = np.empty(members.size, np.bool_)
     draw = uniform(members, key)  # apart: a loop of draws alone runs several at a time
