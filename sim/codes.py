@@ -1,6 +1,7 @@
 """The codes in the people's arrays: no firm, no month, moods, channels of joining, causes of
-dissatisfaction, reasons to decide about leaving. Apart from `sim.customers` so that the compiled kernels (`sim.kernels`), which
-the customers' arrays call, can read them without importing the arrays' module back."""
+dissatisfaction, reasons to decide about leaving. Apart from `sim.customers` so that the
+compiled kernels (`sim.kernels`), which the customers' arrays call, can read them without
+importing the arrays' module back."""
 
 from __future__ import annotations
 
