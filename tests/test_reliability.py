@@ -294,6 +294,43 @@ def test_resume_reruns_truncated_and_foreign_run_files_and_says_so(tmp_path, cap
         assert (reference / name).read_bytes() == (damaged / name).read_bytes(), name
 
 
+def test_resume_on_a_machine_with_other_numpy_maths_says_so(tmp_path, capsys):
+    path = tiny(tmp_path)
+    out = tmp_path / "run"
+    assert main(["run", str(path), "--out", str(out), *QUIET]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["numpy_math"] == folders.numpy_math()
+    (out / "runs" / "a__r1.parquet").unlink()
+    manifest["numpy_math"] = "0123456789ab"  # as if started on a CPU of another family
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    capsys.readouterr()
+    assert main(["run", "--resume", str(out), *QUIET]) == 0
+    err = capsys.readouterr().err
+    assert "saved runs were made on a machine whose numpy computes exp and log with other code" in err
+    assert (out / "runs" / "a__r1.parquet").exists()
+
+
+def numpy_cpu_features() -> dict:
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # numpy 1.26
+        from numpy.core._multiarray_umath import __cpu_features__
+    return __cpu_features__
+
+
+@pytest.mark.skipif(not numpy_cpu_features().get("AVX512F"), reason="numpy has no AVX-512 code to turn off on this CPU")
+def test_numpy_maths_fingerprint_tells_avx512_from_other_cpus():
+    """numpy's exp and log take other code without AVX-512 (NPY_DISABLE_CPU_FEATURES stands in for
+    a CPU without it): the fingerprint a manifest records must tell the two apart."""
+    code = "from sim.experiments.folder import numpy_math; print(numpy_math())"
+    avx512 = "X86_V4 AVX512F AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"  # numpy's names for it
+    here = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    without = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT,
+                             env={**os.environ, "NPY_DISABLE_CPU_FEATURES": avx512})
+    assert here.stdout.strip() == folders.numpy_math()
+    assert without.stdout.strip() != here.stdout.strip()
+
+
 def test_resume_refuses_an_edited_scenario_and_says_what_changed(tmp_path, capsys):
     path = tiny(tmp_path)
     out = tmp_path / "run"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -120,6 +121,21 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
+@functools.cache
+def numpy_math() -> str:
+    """A fingerprint of numpy's exp, log, log1p and power on this machine. numpy computes them
+    with other code on CPUs with AVX-512 than without (and other platforms have other maths
+    libraries), and the engine uses all four: the same seed then gives the same statistics but
+    other last digits. Two machines with the same fingerprint give the same bytes."""
+    import numpy as np
+
+    x = np.linspace(0.001, 0.999, 4097)
+    digest = hashlib.sha256()
+    for values in (np.exp(-3.0 * x), np.log(x), np.log1p(-x), x ** 12.5):
+        digest.update(values.tobytes())
+    return digest.hexdigest()[:12]
+
+
 def git_state() -> dict | None:
     """The commit of the code that ran (and whether it had uncommitted changes), if in git."""
     here = Path(__file__).resolve().parent
@@ -138,7 +154,7 @@ def git_state() -> dict | None:
 def provenance(extra_packages: Iterable[str] = ()) -> dict:
     """What a manifest records about how and when results were made."""
     return {"versions": versions(extra_packages), "git": git_state(), "code_hash": code_hash(),
-            "started": now(), "finished": None, "resumed": []}
+            "numpy_math": numpy_math(), "started": now(), "finished": None, "resumed": []}
 
 
 # --- the folder ---------------------------------------------------------------------------------
@@ -343,6 +359,11 @@ class RunFolder:
             print(f"warning: the grapevine code changed since {self.path} was started; the runs still to do "
                   f"may not match the saved ones (start a new {self.plan.kind} for a clean comparison)",
                   file=sys.stderr)
+        made_with = self.manifest.get("numpy_math")
+        if made_with is not None and made_with != numpy_math():
+            print(f"note: {self.path}'s saved runs were made on a machine whose numpy computes exp and log with "
+                  f"other code (another CPU family or platform): the runs still to do have the same statistics "
+                  f"but will not match runs made there to the last digit", file=sys.stderr)
         for temp in self.path.rglob(".*.tmp"):
             temp.unlink(missing_ok=True)
         for i, (path, why) in enumerate(self.untrusted):
