@@ -118,6 +118,9 @@ def test_local_cluster_listens_on_loopback_only_and_stops(serial, tmp_path):
         assert addresses and set(addresses) == {"127.0.0.1"}, addresses
         workers = executor.client.scheduler_info()["workers"]
         assert len(workers) == 2 and all(a.startswith("tcp://127.0.0.1:") for a in workers)
+        quiet = executor.client.run(lambda: executors.heartbeat_cut_by_shutdown in
+                                    logging.getLogger("distributed.worker").filters)
+        assert list(quiet.values()) == [True, True], "workers would print Dask's shutdown race"
         folder = RunFolder.create(sweep.design(tiny_sweep(points=4)), tmp_path / "local")
         execute(folder, executor, progress=False)  # closes the executor
         sweep.finalize(folder)
@@ -130,14 +133,37 @@ def test_local_cluster_listens_on_loopback_only_and_stops(serial, tmp_path):
     assert not children(me) - before, "worker processes left running"
 
 
+def test_only_a_heartbeat_cut_by_the_shutdown_is_left_unreported():
+    from distributed.comm.core import CommClosedError
+
+    def record(message, error=None):
+        exc_info = (type(error), error, None) if error else None
+        return logging.LogRecord("distributed.worker", logging.ERROR, __file__, 1, message, None, exc_info)
+
+    heartbeat = "Failed to communicate with scheduler during heartbeat."
+    assert not executors.heartbeat_cut_by_shutdown(record(heartbeat, CommClosedError("Stream is closed")))
+    assert executors.heartbeat_cut_by_shutdown(record(heartbeat, ConnectionRefusedError("refused")))
+    assert executors.heartbeat_cut_by_shutdown(record("Compute Failed", CommClosedError("Stream is closed")))
+    assert executors.heartbeat_cut_by_shutdown(record("Worker stream died during communication"))
+
+
 def test_remote_scheduler_gives_the_same_files(serial, cluster, tmp_path, capsys):
     scenario_file = tmp_path / "tiny.yaml"
     scenario_file.write_text(tiny_sweep(points=4).model_dump_json(exclude={"sweep"})[:-1]
                              + ', "sweep": ' + tiny_sweep(points=4).sweep.model_dump_json(exclude_none=True) + "}")
     out = tmp_path / "remote"
     assert main(["sweep", str(scenario_file), "--out", str(out), "--scheduler", cluster.scheduler_address]) == 0
-    assert f"the Dask cluster at {cluster.scheduler_address}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"the Dask cluster at {cluster.scheduler_address}" in err
+    assert "with other code than this machine" not in err  # the workers are on this machine
     same_files(serial, out)
+
+
+def test_workers_whose_numpy_maths_differ_are_named(cluster, monkeypatch, capsys):
+    monkeypatch.setattr(executors, "numpy_math", lambda: "as-if-elsewhere")  # this client's side only
+    executors.DaskExecutor(scheduler=cluster.scheduler_address).close()
+    err = capsys.readouterr().err
+    assert "note: 2 of the 2 worker(s) of" in err and "compute numpy's exp and log with other code" in err
 
 
 def test_a_worker_killed_mid_sweep_loses_nothing(serial, cluster, tmp_path):
