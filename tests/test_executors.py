@@ -121,6 +121,8 @@ def test_local_cluster_listens_on_loopback_only_and_stops(serial, tmp_path):
         quiet = executor.client.run(lambda: executors.heartbeat_cut_by_shutdown in
                                     logging.getLogger("distributed.worker").filters)
         assert list(quiet.values()) == [True, True], "workers would print Dask's shutdown race"
+        profiling = executor.client.run(lambda: __import__("dask").config.get("distributed.worker.profile.enabled"))
+        assert list(profiling.values()) == [False, False], "workers sample their stacks for nobody"
         folder = RunFolder.create(sweep.design(tiny_sweep(points=4)), tmp_path / "local")
         execute(folder, executor, progress=False)  # closes the executor
         sweep.finalize(folder)
