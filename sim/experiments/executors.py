@@ -188,8 +188,8 @@ class DaskExecutor:
         unlike = sorted(worker for worker, (*_, maths) in found.items() if maths != numpy_math())
         if unlike:
             print(f"note: {len(unlike)} of the {len(found)} worker(s) of {self.address} compute numpy's exp and "
-                  f"log with other code than this machine (another CPU family or platform): their runs have the "
-                  f"same statistics but other last digits than runs made here; a replication's arms still run "
+                  f"log with other code than this machine (another CPU family or platform): their runs may round "
+                  f"a few values in the last bit otherwise than runs made here; a replication's arms still run "
                   f"together on one worker, so each paired difference comes from one machine", file=sys.stderr)
         slow = sorted(worker for worker, (_, fast, _) in found.items() if not fast)
         if slow:

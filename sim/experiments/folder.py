@@ -125,8 +125,8 @@ def code_hash() -> str:
 def numpy_math() -> str:
     """A fingerprint of numpy's exp, log, log1p and power on this machine. numpy computes them
     with other code on CPUs with AVX-512 than without (and other platforms have other maths
-    libraries), and the engine uses all four: the same seed then gives the same statistics but
-    other last digits. Two machines with the same fingerprint give the same bytes."""
+    libraries), and the engine uses all four: the same seed can then round a few values in the
+    last bit otherwise (measured: docs/SWEEPS.md). The same fingerprint gives the same bytes."""
     import numpy as np
 
     x = np.linspace(0.001, 0.999, 4097)
@@ -362,8 +362,8 @@ class RunFolder:
         made_with = self.manifest.get("numpy_math")
         if made_with is not None and made_with != numpy_math():
             print(f"note: {self.path}'s saved runs were made on a machine whose numpy computes exp and log with "
-                  f"other code (another CPU family or platform): the runs still to do have the same statistics "
-                  f"but will not match runs made there to the last digit", file=sys.stderr)
+                  f"other code (another CPU family or platform): the runs still to do may round a few values in "
+                  f"the last bit otherwise than runs made there would", file=sys.stderr)
         for temp in self.path.rglob(".*.tmp"):
             temp.unlink(missing_ok=True)
         for i, (path, why) in enumerate(self.untrusted):
