@@ -7,7 +7,6 @@ often as the analytic power says; and the command prints one sentence and a tabl
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np

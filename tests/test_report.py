@@ -12,7 +12,7 @@ import pytest
 from sim.cli import main
 from sim.experiments import stats
 from sim.experiments.verdicts import comparison_rows
-from sim.outputs import plots, report
+from sim.outputs import report
 from sim.outputs.results import Results
 from sim.sectors import churn_sentence
 from test_plots import tiny_run

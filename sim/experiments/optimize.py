@@ -41,13 +41,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, Located, format_path
+from ..errors import InputError
 from ..parameters import uncertain
 from ..policies import Policy
 from ..scenario import Scenario, validate
 from ..scenario.optimize import switch_choices
 from .calibration import STUDY, _open_study, _optuna
-from .design import Experiment, replication_seed, tasks_of
+from .design import Experiment, tasks_of
 from .folder import RunFolder
 from .runner import execute, release
 
