@@ -178,14 +178,15 @@ class DaskExecutor:
             raise InputError([f"the workers of {self.address} cannot run grapevine ({type(error).__name__}: "
                                  f"{error}); install this grapevine on every worker "
                                  f"(pip install -e /path/to/grapevine)"]) from None
-        mine = code_hash()
+        mine, maths = code_hash(), numpy_math()
+        # (digest, *_): a worker with other grapevine code may answer with fewer or more fields
         other = sorted(worker for worker, (digest, *_) in found.items() if digest != mine)
         if other:
             raise InputError([f"{len(other)} worker(s) of {self.address} run other grapevine code than "
                                  f"this client ({', '.join(other[:3])}); install the same version everywhere"])
         if not found:
             print(f"note: no workers at {self.address} yet; the runs wait for them", file=sys.stderr)
-        unlike = sorted(worker for worker, (*_, maths) in found.items() if maths != numpy_math())
+        unlike = sorted(worker for worker, (_, _, theirs) in found.items() if theirs != maths)
         if unlike:
             print(f"note: {len(unlike)} of the {len(found)} worker(s) of {self.address} compute numpy's exp and "
                   f"log with other code than this machine (another CPU family or platform): their runs may round "
