@@ -273,6 +273,26 @@ def test_run_files_carry_their_stamp(tmp_path):
     assert stamp == {"experiment_hash": manifest["experiment_hash"], "run": "b__r1", "arm": "b", "replication": 1,
                      "point": None, "seed": manifest["seeds"]["1"]}
 
+def test_run_files_are_the_bytes_pandas_conversion_writes(tmp_path):
+    """The run files' quick conversion (`folder.arrow_table`, schema kept from the first frame)
+    writes the same file as pyarrow's pandas conversion would, whatever the frame holds."""
+    import pyarrow as pa
+
+    monthly = sim.Market(seed=3, n_people=600, months=4, warm_up_months=2, datacollector=False).run().monthly()
+    monthly.insert(0, "replication", 2)
+    monthly.insert(0, "arm", "ServiceRecovery")
+    monthly.insert(0, "point", 1)
+    frames = [monthly, monthly.assign(clv=np.nan, arm=pd.array([None] * len(monthly), dtype=monthly["arm"].dtype)),
+              monthly.iloc[:0], monthly.assign(point=7, churn_rate=monthly["churn_rate"] * 3),
+              monthly.assign(replication=pd.array([None] + [2] * (len(monthly) - 1), dtype="Int64"))]
+    for i, frame in enumerate(frames * 2):  # the second time round, every layout is known
+        quick, slow = tmp_path / f"quick{i}.parquet", tmp_path / f"slow{i}.parquet"
+        pq.write_table(folders.arrow_table(frame), quick)
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), slow)
+        assert quick.read_bytes() == slow.read_bytes(), i
+    assert any(signature[0] == tuple(monthly.columns) for signature in folders._ARROW_LAYOUTS)
+
+
 
 def test_resume_reruns_truncated_and_foreign_run_files_and_says_so(tmp_path, capsys):
     path = tiny(tmp_path)

@@ -33,6 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError, format_path, short
@@ -462,12 +463,48 @@ STAMP = b"grapevine"  # the Parquet metadata key of a run file's stamp
 
 
 def _write_stamped(frame: pd.DataFrame, path: Path, stamp: bytes) -> None:
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = arrow_table(frame)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), STAMP: stamp})
     pq.write_table(table, path)
+
+
+_ARROW_LAYOUTS: dict = {}  # (column names, dtypes) -> the Arrow schema pandas' conversion gave them, and
+#                            the columns' positions per dtype
+
+
+def arrow_table(frame: pd.DataFrame):
+    """`pa.Table.from_pandas(frame, preserve_index=False)`: the same table and schema metadata, in
+    a quarter of its time once a frame of these columns and dtypes was converted. pandas' layer
+    works the schema out and takes out each column as a Series on every call (3-4 ms of a sweep's
+    10,000-person run); here the schema is kept and the columns of each dtype come out as one
+    array. Frames with object columns always take pandas' way: their Arrow types depend on the values."""
+    import pyarrow as pa
+
+    dtypes = tuple(frame.dtypes)
+    signature = (tuple(frame.columns), dtypes, frame.columns.dtype, frame.columns.name)
+    layout = _ARROW_LAYOUTS.get(signature)
+    if layout is None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if frame.columns.is_unique and not any(dtype == object for dtype in dtypes):
+            by_dtype: dict = {}
+            for position, dtype in enumerate(dtypes):
+                by_dtype.setdefault(dtype, []).append(position)
+            _ARROW_LAYOUTS[signature] = table.schema, tuple(by_dtype.items())
+        return table
+    schema, by_dtype = layout
+    arrays = [None] * len(dtypes)
+    for dtype, positions in by_dtype:
+        if isinstance(dtype, np.dtype) and dtype.kind in "biuf":  # its columns as one 2-d array (columns x rows)
+            values = frame.iloc[:, positions].to_numpy().T
+            for row, position in enumerate(positions):
+                arrays[position] = pa.array(values[row], type=schema.field(position).type,
+                                           from_pandas=True)  # NaN is null, as in pandas' way
+        else:
+            for position in positions:
+                arrays[position] = pa.array(frame.iloc[:, position].array, type=schema.field(position).type)
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _brief(value: Any) -> str:
