@@ -39,11 +39,18 @@ LOOPBACK = "127.0.0.1"
 # threshold at 128 KiB: every array of more than 16,000 people is then mapped and unmapped
 # afresh, and a run of 200,000 people takes 3.5 times as long. A large mmap threshold undoes it.
 WORKER_ENVIRON = {"MALLOC_MMAP_THRESHOLD_": str(64 * 2**20)}
-# The local cluster's settings besides: its workers' sampling profiler (a thread looking at every
+# The local cluster's settings besides. Its workers' sampling profiler (a thread looking at every
 # stack each 10 ms) feeds only the dashboard's profile page, which is not served; it took 3.4 ms
-# of CPU a run of 10,000 people x 60 months (8.6 -> 5.2 ms outside the run, about 4%).
+# of CPU a run of 10,000 people x 60 months (8.6 -> 5.2 ms outside the run, about 4%). Dask's
+# clocks wake every process often: the event loop's health check every 20 ms, the worker's memory
+# check every 100 ms, the system monitor every 500 ms. An idle 2-worker cluster took 100 ms of
+# CPU a second that way (5% of 2 cores), 25 with the intervals below; they still see a blocked
+# loop (warned after 3 s) and a worker outgrowing its memory within half a second.
 LOCAL_CLUSTER_CONFIG = {**{f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_ENVIRON.items()},
-                        "distributed.worker.profile.enabled": False}
+                        "distributed.worker.profile.enabled": False,
+                        "distributed.admin.tick.interval": "200ms",
+                        "distributed.worker.memory.monitor-interval": "500ms",
+                        "distributed.admin.system-monitor.interval": "2s"}
 
 _scheduler: contextvars.ContextVar[str | None] = contextvars.ContextVar("grapevine_scheduler", default=None)
 
