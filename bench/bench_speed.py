@@ -1,7 +1,7 @@
 """The speed targets for thousands of runs, each printed with PASS or MISS and its figure.
 
-    .venv/bin/python bench/bench_speed.py             # everything, 10M included (~10 min on 2 cores)
-    .venv/bin/python bench/bench_speed.py --quick     # without the 10 million (~4 min)
+    .venv/bin/python bench/bench_speed.py             # everything, 10M included (2-8 min on 2 cores, as fast as the machine is)
+    .venv/bin/python bench/bench_speed.py --quick     # without the 10 million (1-4 min)
 
 Targets (a 2-core machine):
 - the engine at least 100 times faster than the per-agent Mesa twin (bench/per_agent_twin.py)
