@@ -123,9 +123,9 @@ def test_local_cluster_listens_on_loopback_only_and_stops(serial, tmp_path):
         assert list(quiet.values()) == [True, True], "workers would print Dask's shutdown race"
         profiling = executor.client.run(lambda: __import__("dask").config.get("distributed.worker.profile.enabled"))
         assert list(profiling.values()) == [False, False], "workers sample their stacks for nobody"
-        ticks = executor.client.run(lambda dask_worker: dask_worker._tick_interval)
-        assert list(ticks.values()) == [0.2, 0.2], "workers check their event loop 50 times a second"
-        assert executor.cluster.scheduler._tick_interval == 0.2
+        clocks = ("distributed.admin.tick.interval", "distributed.worker.memory.monitor-interval")
+        seen = executor.client.run(lambda: [__import__("dask").config.get(key) for key in clocks])
+        assert list(seen.values()) == [["200ms", "500ms"]] * 2, "workers wake Dask's clocks 50 times a second"
         folder = RunFolder.create(sweep.design(tiny_sweep(points=4)), tmp_path / "local")
         execute(folder, executor, progress=False)  # closes the executor
         sweep.finalize(folder)

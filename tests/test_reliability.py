@@ -273,6 +273,7 @@ def test_run_files_carry_their_stamp(tmp_path):
     assert stamp == {"experiment_hash": manifest["experiment_hash"], "run": "b__r1", "arm": "b", "replication": 1,
                      "point": None, "seed": manifest["seeds"]["1"]}
 
+
 def test_run_files_are_the_bytes_pandas_conversion_writes(tmp_path):
     """The run files' quick conversion (`folder.arrow_table`, schema kept from the first frame)
     writes the same file as pyarrow's pandas conversion would, whatever the frame holds."""
@@ -291,7 +292,6 @@ def test_run_files_are_the_bytes_pandas_conversion_writes(tmp_path):
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), slow)
         assert quick.read_bytes() == slow.read_bytes(), i
     assert any(signature[0] == tuple(monthly.columns) for signature in folders._ARROW_LAYOUTS)
-
 
 
 def test_resume_reruns_truncated_and_foreign_run_files_and_says_so(tmp_path, capsys):

@@ -476,7 +476,7 @@ _ARROW_LAYOUTS: dict = {}  # (column names, dtypes) -> the Arrow schema pandas' 
 
 def arrow_table(frame: pd.DataFrame):
     """`pa.Table.from_pandas(frame, preserve_index=False)`: the same table and schema metadata, in
-    a quarter of its time once a frame of these columns and dtypes was converted. pandas' layer
+    a third of its time once a frame of these columns and dtypes was converted. pandas' layer
     works the schema out and takes out each column as a Series on every call (3-4 ms of a sweep's
     10,000-person run); here the schema is kept and the columns of each dtype come out as one
     array. Frames with object columns always take pandas' way: their Arrow types depend on the values."""
