@@ -236,17 +236,19 @@ class Market(mesa.Model):
 
     # --- views for researchers ---------------------------------------------------
     def monthly(self):
-        """The monthly series as a DataFrame: one row per (month, firm), one column per metric."""
+        """The monthly series as a DataFrame: one row per (month, firm), the firms of a month in
+        order of name, one column per metric."""
         import pandas as pd
 
         series = np.stack(self.history)  # month x metric x firm
-        months = np.arange(series.shape[0])
-        frames = [
-            pd.DataFrame(series[:, :, k], columns=list(self.metrics)).assign(firm=firm.name, month=months)
-            for k, firm in enumerate(self.firms)
-        ]
-        tidy = pd.concat(frames, ignore_index=True).sort_values(["month", "firm"], kind="stable")
-        return tidy[["month", "firm", *self.metrics]].reset_index(drop=True)
+        n_months, n_metrics, n_firms = series.shape
+        names = np.array([firm.name for firm in self.firms], dtype=object)
+        by_name = np.argsort(names, kind="stable")
+        rows = series[:, :, by_name].transpose(0, 2, 1).reshape(n_months * n_firms, n_metrics)  # one array: fast
+        frame = pd.DataFrame(rows, columns=list(self.metrics))
+        frame.insert(0, "firm", np.tile(names[by_name], n_months))
+        frame.insert(0, "month", np.repeat(np.arange(n_months), n_firms))
+        return frame
 
     def customer_table(self):
         """Every person's state now, as a DataFrame (with the 0-10 answer a customer would give to

@@ -109,6 +109,23 @@ def test_monthly_table_has_one_row_per_month_and_firm():
     assert frame.groupby("month")["firm"].apply(list).map(sorted).tolist() == [["A", "B", "C"]] * 4
 
 
+def test_monthly_table_rows_are_each_firms_series_in_name_order():
+    """monthly() builds its table in one array; it is the table pandas' own way gives: each firm's
+    series with its name and month, concatenated and sorted (stably) by month and firm name."""
+    import pandas as pd
+
+    firms = [sim.Firm(name="Zeta"), sim.Firm(name="alpha", quality=0.7), sim.Firm(name="Beta")]
+    market = make_market(firms=firms, months=5).run()
+    series = np.stack(market.history)
+    reference = pd.concat(
+        [pd.DataFrame(series[:, :, k], columns=list(market.metrics)).assign(firm=firm.name,
+                                                                             month=np.arange(len(series)))
+         for k, firm in enumerate(market.firms)], ignore_index=True).sort_values(["month", "firm"], kind="stable")
+    reference = reference[["month", "firm", *market.metrics]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(market.monthly(), reference, check_exact=True)
+    assert market.monthly()["firm"].tolist()[:3] == ["Beta", "Zeta", "alpha"]
+
+
 def test_small_markets_have_one_mesa_agent_per_person_on_a_network_grid():
     market = make_market(n_people=120, agent_view_limit=200)
     assert isinstance(market.grid, Network)
