@@ -244,7 +244,8 @@ class Market(mesa.Model):
         n_months, n_metrics, n_firms = series.shape
         names = np.array([firm.name for firm in self.firms], dtype=object)
         by_name = np.argsort(names, kind="stable")
-        rows = series[:, :, by_name].transpose(0, 2, 1).reshape(n_months * n_firms, n_metrics)  # one array: fast
+        # the rows in their order as one array, then one frame: not a frame per firm, concatenated and sorted
+        rows = series[:, :, by_name].transpose(0, 2, 1).reshape(n_months * n_firms, n_metrics)
         frame = pd.DataFrame(rows, columns=list(self.metrics))
         frame.insert(0, "firm", np.tile(names[by_name], n_months))
         frame.insert(0, "month", np.repeat(np.arange(n_months), n_firms))
