@@ -128,8 +128,6 @@ def numpy_math() -> str:
     with other code on CPUs with AVX-512 than without (and other platforms have other maths
     libraries), and the engine uses all four: the same seed can then round a few values in the
     last bit otherwise (measured: docs/SWEEPS.md). The same fingerprint gives the same bytes."""
-    import numpy as np
-
     x = np.linspace(0.001, 0.999, 4097)
     digest = hashlib.sha256()
     for values in (np.exp(-3.0 * x), np.log(x), np.log1p(-x), x ** 12.5):
