@@ -7,10 +7,10 @@ The month takes numpy's cos of 2 pi u (the service's normal draws, Box-Muller) a
 at a time (about 20 ns); its exp and log are other code on CPUs with AVX-512 than without, so
 the same seed can round a value differently on another machine (`folder.numpy_math`). Written
 with + - * / and exact steps only (as below), both would be the same bits on every machine.
-This prints how fast such functions run in numba against numpy's, how far their values are
-from numpy's, and each one's largest error against the same function in long double
-(absolute where the value is below 1, relative above). Not used by the engine: using them changes every result once (docs
-regenerated, figures re-measured), which is the team's decision (bench/README.md).
+This prints how fast such functions run in numba against numpy's, how far their values are from
+numpy's, and each one's largest error against the same function in long double (absolute where
+the value is below 1, relative above). Not used by the engine: using them changes every result
+once (docs regenerated, figures re-measured), which is the team's decision (bench/README.md).
 """
 
 from __future__ import annotations
