@@ -58,8 +58,9 @@ def serial(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cluster():
     """A cluster the tests treat as remote: scheduler and two worker processes on loopback."""
+    # its web pages at a free port (None would still take 8787, which another cluster may hold)
     with distributed.LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR) as c:
+                                  dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR) as c:
         yield c
 
 

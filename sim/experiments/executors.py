@@ -152,8 +152,9 @@ class DaskExecutor:
                 with dask.config.set(LOCAL_CLUSTER_CONFIG):
                     self.cluster = LocalCluster(
                         host=LOOPBACK, n_workers=int(workers), threads_per_worker=1, processes=True,
-                        dashboard_address=None,  # no dashboard (Dask's default listens on every interface)
-                        scheduler_kwargs={"dashboard_address": f"{LOOPBACK}:0"},  # health page: loopback, any port
+                        # the scheduler's web pages (its health check) on loopback at a free port
+                        # (dashboard_address=None alone still serves them, on port 8787)
+                        dashboard_address=None, scheduler_kwargs={"dashboard_address": f"{LOOPBACK}:0"},
                         worker_dashboard_address=None, silence_logs=logging.ERROR,
                         preload=["sim.experiments.executors"],  # runs dask_setup (above) in each worker
                     )
